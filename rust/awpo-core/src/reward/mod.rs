@@ -1,0 +1,1 @@
+//! Outcome rewards (REWARDS.md): `toolrl`, `exact`, `bfcl`, each with its components and range.

@@ -1,0 +1,1 @@
+//! Isolated, bounded execution of tool code: a supervisor and a warm worker pool.
