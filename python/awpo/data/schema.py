@@ -54,7 +54,7 @@ class Task(BaseModel):
     id: str = Field(min_length=1, description="Unique task id.")
     messages: list[JsonDict] = Field(min_length=1, description="OpenAI chat messages; the last is the user turn.")
     tools: list[JsonDict] = Field(default_factory=list, description="OpenAI function schemas offered to the model.")
-    answer: Answer = Field(default_factory=lambda: Answer(), description="Ground truth for the outcome reward.")
+    answer: Answer = Field(default_factory=Answer, description="Ground truth for the outcome reward.")
     env: str | None = Field(None, description="Name of an executable tool environment (multi-turn tasks).")
     meta: JsonDict = Field(default_factory=dict, description="Free-form provenance: family, split, source, ...")
 
