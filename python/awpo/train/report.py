@@ -1,0 +1,85 @@
+"""End-of-run report: a summary table (rich) and a PNG plot of the training curves."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+# Panels of the plot: (title, metric names). Missing metrics are skipped, so a GRPO run (no gate)
+# still gets its reward panels.
+PLOT_PANELS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("outcome reward", ("reward/outcome/mean", "eval/reward/outcome/mean")),
+    ("reward components", ("reward/outcome/format/mean", "reward/outcome/correctness/mean")),
+    ("reasoning reward (judge)", ("reward/reasoning/mean",)),
+    ("AWPO gate and weight", ("awpo/gate/mean", "awpo/weight/mean")),
+    ("clipping", ("awpo/clip_bound_hit_frac", "policy/ratio_clip_frac")),
+    ("held-out exact-call accuracy", ("eval/exact_call_acc",)),
+)
+
+
+def series(records: Sequence[dict[str, Any]], name: str) -> tuple[list[int], list[float]]:
+    """(steps, values) of one metric, skipping records without a finite value."""
+    steps, values = [], []
+    for r in records:
+        v = r.get(name)
+        if isinstance(v, (int, float)) and math.isfinite(v):
+            steps.append(int(r["step"]))
+            values.append(float(v))
+    return steps, values
+
+
+def plot_curves(records: Sequence[dict[str, Any]], path: str | Path) -> Path | None:
+    """Write the training-curve PNG; returns None (and writes nothing) when matplotlib is absent."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    panels = [(t, [n for n in names if series(records, n)[0]]) for t, names in PLOT_PANELS]
+    panels = [(t, names) for t, names in panels if names]
+    if not panels:
+        return None
+    cols = 2
+    rows = math.ceil(len(panels) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(11, 3.2 * rows), squeeze=False)
+    for ax, (title, names) in zip(axes.flat, panels, strict=False):
+        for name in names:
+            steps, values = series(records, name)
+            ax.plot(steps, values, marker="o" if len(steps) < 30 else None, markersize=3, label=name)
+        ax.set_title(title)
+        ax.set_xlabel("step")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    for ax in list(axes.flat)[len(panels) :]:
+        ax.axis("off")
+    fig.tight_layout()
+    out = Path(path)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
+def summary_table(rows: Sequence[tuple[str, dict[str, float]]], columns: Sequence[str], title: str) -> Table:
+    """A table with one row per stage (e.g. start / after warm-up / after AWPO) and one column per metric."""
+    table = Table(title=title)
+    table.add_column("stage")
+    for column in columns:
+        table.add_column(column, justify="right")
+    for stage, values in rows:
+        table.add_row(stage, *(_fmt(values.get(c, math.nan)) for c in columns))
+    return table
+
+
+def print_table(table: Table, console: Console | None = None) -> None:
+    (console or Console()).print(table)
+
+
+def _fmt(value: float) -> str:
+    return "–" if not math.isfinite(value) else f"{value:.3f}"
