@@ -89,15 +89,27 @@ def reference_advantages(
     no_hits = np.zeros(k_groups, dtype=np.uint32)
 
     if c["estimator"] == "grpo":  # §6: A = Ao
-        return {"advantage": ao, "reasoning_share": zeros_n, "gate": nan_k, "weight": nan_k, "tied": tied,
-                "bound_hit": no_hits}  # fmt: skip
+        return {
+            "advantage": ao,
+            "reasoning_share": zeros_n,
+            "gate": nan_k,
+            "weight": nan_k,
+            "tied": tied,
+            "bound_hit": no_hits,
+        }
     if c["estimator"] == "naive_sum":  # §6: R = Ro + lam * Rr (missing -> mu_r; all missing -> Ro)
         fill = np.where(n_r > 0, mu_r, 0.0)[gid]
         r_sum = ro + c["lam"] * np.where(present, rr, fill)
         _, mu, sd = group_moments(r_sum, starts, gid)
         adv = (r_sum - mu[gid]) / denom(sd)[gid]
-        return {"advantage": adv, "reasoning_share": zeros_n, "gate": nan_k, "weight": nan_k, "tied": tied,
-                "bound_hit": no_hits}  # fmt: skip
+        return {
+            "advantage": adv,
+            "reasoning_share": zeros_n,
+            "gate": nan_k,
+            "weight": nan_k,
+            "tied": tied,
+            "bound_hit": no_hits,
+        }
 
     gate, weight, clip = ("off", "off", "off") if c["estimator"] == "norm_sum" else (c["gate"], c["weight"], c["clip"])
     sd_max = c["outcome_max"] / 2 - c["outcome_min"] / 2
