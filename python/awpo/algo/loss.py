@@ -82,7 +82,8 @@ class PolicyLossOutput:
 def kl_estimate(logp: Tensor, logp_ref: Tensor, kind: KlEstimator) -> Tensor:
     """Per-token estimate of KL(policy || reference) from samples of the policy (Schulman's k1/k2/k3).
 
-    With `log_r = logp_ref - logp`: `k1 = -log_r`, `k2 = log_r^2 / 2`, `k3 = exp(log_r) - 1 - log_r`.
+    With `log_r = logp_ref - logp`: `k1 = -log_r`, `k2 = log_r^2 / 2`, `k3 = exp(log_r) - 1 - log_r`
+    (inside `exp`, `log_r` is clamped to `[-LOG_RATIO_CLAMP, LOG_RATIO_CLAMP]` so k3 stays finite).
     """
     log_r = logp_ref - logp
     if kind == "k1":

@@ -14,6 +14,9 @@
 //! # Ok::<(), awpo_core::Error>(())
 //! ```
 //!
+//! [`AdvantageOutput::summary`] gives the batch means that §7 logs. [`compute_into`] writes into
+//! caller-provided buffers (the Python binding passes NumPy-allocated arrays).
+//!
 //! Decisions where ALGORITHM.md is silent (each is tested in `tests/golden.rs`):
 //! - A group of size 1 gets `A = 0` and `s = 0` (its outcome equals its mean; fewer than two
 //!   judge scores close the gate). Empty groups are rejected.
@@ -24,7 +27,8 @@
 //! - The `ratio` gate divides `sd_r` by `0.5`, the `sd_max` of `Rr` in `[0, 1]`; it has no `tau_r`
 //!   threshold.
 //! - `scale: none` applies to `Ao` (and to `naive_sum`'s summed reward), never to `Ar`.
-//! - `naive_sum` needs no outcome range: it GRPO-normalises `R_i = Ro_i + lam * Rr_i`.
+//! - `naive_sum`'s formula uses no outcome range: it GRPO-normalises `R_i = Ro_i + lam * Rr_i`
+//!   (with `lam` as the reasoning coefficient); its outcomes are still checked against the range.
 //! - `tied = sd_o <= tau_o` (the hard gate's test) for every estimator.
 //! - `grpo` and `naive_sum` report gate and weight as NaN (not applicable), `s_i = 0` and no
 //!   bound hits; `norm_sum` reports its gate (`off`: 1, or 0 below two scores) and `w = lam`.
