@@ -4,6 +4,7 @@
 //! moves the result out (STYLE.md §4). Logic lives in awpo-core.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod advantage;
 mod errors;
 
 use pyo3::prelude::*;
@@ -39,6 +40,8 @@ mod _native {
     // --- outcome rewards ---
 
     // --- advantages ---
+    #[pymodule_export]
+    use super::advantage::{PyAdvantageConfig, compute_advantages};
 
     // --- sandbox ---
 
