@@ -15,7 +15,9 @@ const MAX_DEPTH: usize = 128;
 /// to JSON. `path` names the object in error messages (`tools[0].function.parameters`).
 pub(crate) fn py_to_json(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> PyResult<Value> {
     if depth > MAX_DEPTH {
-        return Err(PyValueError::new_err(format!("{path}: nested more than {MAX_DEPTH} levels")));
+        return Err(PyValueError::new_err(format!(
+            "{path}: nested more than {MAX_DEPTH} levels"
+        )));
     }
     if obj.is_none() {
         return Ok(Value::Null);
@@ -30,12 +32,16 @@ pub(crate) fn py_to_json(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> Py
         if let Ok(u) = obj.extract::<u64>() {
             return Ok(Value::Number(u.into()));
         }
-        return Err(PyValueError::new_err(format!("{path}: integer out of the 64-bit range")));
+        return Err(PyValueError::new_err(format!(
+            "{path}: integer out of the 64-bit range"
+        )));
     }
     if let Ok(f) = obj.cast::<PyFloat>() {
         return Number::from_f64(f.value())
             .map(Value::Number)
-            .ok_or_else(|| PyValueError::new_err(format!("{path}: {} is not a finite number", f.value())));
+            .ok_or_else(|| {
+                PyValueError::new_err(format!("{path}: {} is not a finite number", f.value()))
+            });
     }
     if let Ok(s) = obj.cast::<PyString>() {
         return Ok(Value::String(s.to_str()?.to_owned()));
@@ -58,7 +64,14 @@ pub(crate) fn py_to_json(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> Py
                 )));
             };
             let key = key.to_str()?.to_owned();
-            let child = format!("{}{key}", if path.is_empty() { String::new() } else { format!("{path}.") });
+            let child = format!(
+                "{}{key}",
+                if path.is_empty() {
+                    String::new()
+                } else {
+                    format!("{path}.")
+                }
+            );
             out.insert(key, py_to_json(&v, &child, depth + 1)?);
         }
         return Ok(Value::Object(out));
@@ -143,7 +156,11 @@ impl PyToolSet {
     fn __contains__(&self, name: &Bound<'_, PyAny>) -> bool {
         name.cast::<PyString>()
             .ok()
-            .and_then(|s| s.to_str().ok().map(|s| tc::find_tool(&self.tools, s).is_some()))
+            .and_then(|s| {
+                s.to_str()
+                    .ok()
+                    .map(|s| tc::find_tool(&self.tools, s).is_some())
+            })
             .unwrap_or(false)
     }
 
