@@ -60,8 +60,8 @@ def hermes_output(i: int) -> str:
     text = (
         f"<think>\nThe user asks about the weather in {c} and wants to plan a trip there from {o}. I need the "
         f"current conditions first, then the flight options for the dates they mentioned.{extra}\n</think>\n"
-        f'<tool_call>\n{{"name": "get_weather", "arguments": {{"city": "{c}", "unit": "celsius", "days": {1 + i % 5}}}}}'
-        "\n</tool_call>"
+        f'<tool_call>\n{{"name": "get_weather", "arguments": {{"city": "{c}", "unit": "celsius", '
+        f'"days": {1 + i % 5}}}}}\n</tool_call>'
     )
     if i % 2 == 0:
         text += (

@@ -3,6 +3,7 @@
 use crate::errors;
 use awpo_core::toolcall::{self as tc, ParseOptions, ToolSchema};
 use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple};
 use serde_json::{Map, Number, Value};
@@ -203,10 +204,10 @@ impl PyParseIssue {
     /// `{"kind", "call", "path", "message"}`.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
-        d.set_item("kind", self.kind())?;
-        d.set_item("call", self.0.call)?;
-        d.set_item("path", &self.0.path)?;
-        d.set_item("message", &self.0.message)?;
+        d.set_item(intern!(py, "kind"), self.kind())?;
+        d.set_item(intern!(py, "call"), self.0.call)?;
+        d.set_item(intern!(py, "path"), &self.0.path)?;
+        d.set_item(intern!(py, "message"), &self.0.message)?;
         Ok(d)
     }
 
@@ -242,12 +243,12 @@ impl PyParseResult {
         let list = PyList::empty(py);
         for c in &self.0.calls {
             let d = PyDict::new(py);
-            d.set_item("name", &c.name)?;
+            d.set_item(intern!(py, "name"), &c.name)?;
             let args = PyDict::new(py);
             for (k, v) in &c.arguments {
                 args.set_item(k, json_to_py(py, v)?)?;
             }
-            d.set_item("arguments", args)?;
+            d.set_item(intern!(py, "arguments"), args)?;
             list.append(d)?;
         }
         Ok(list)
@@ -292,16 +293,16 @@ impl PyParseResult {
     /// Plain-Python form: `{"calls", "reasoning", "answer", "failure", "issues", "format"}`.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
-        d.set_item("calls", self.calls(py)?)?;
-        d.set_item("reasoning", self.reasoning())?;
-        d.set_item("answer", self.answer())?;
-        d.set_item("failure", self.failure())?;
+        d.set_item(intern!(py, "calls"), self.calls(py)?)?;
+        d.set_item(intern!(py, "reasoning"), self.reasoning())?;
+        d.set_item(intern!(py, "answer"), self.answer())?;
+        d.set_item(intern!(py, "failure"), self.failure())?;
         let issues = PyList::empty(py);
         for i in &self.0.issues {
             issues.append(PyParseIssue(i.clone()).to_dict(py)?)?;
         }
-        d.set_item("issues", issues)?;
-        d.set_item("format", self.format())?;
+        d.set_item(intern!(py, "issues"), issues)?;
+        d.set_item(intern!(py, "format"), self.format())?;
         Ok(d)
     }
 
