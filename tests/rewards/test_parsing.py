@@ -7,6 +7,7 @@ import json
 import pickle
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -172,6 +173,7 @@ def test_batch_equals_single_parses() -> None:
     assert parse_batch(texts, TOOLS, truncated=True) == [parse(t, TOOLS, truncated=True) for t in texts]
     assert parse_batch(texts) == [parse(t) for t in texts]
     assert parse_batch([]) == []
+    assert parse_batch(texts, TOOLS, truncated=np.array(flags)) == got
 
 
 def test_result_round_trips_through_pickle_and_to_dict() -> None:
