@@ -44,6 +44,9 @@ class ToolSet:
     @property
     def names(self) -> list[str]:
         """Tool names, in order."""
+    def to_list(self) -> list[dict[str, Any]]:
+        """The schemas as given, as a new list of dicts."""
+    def __reduce__(self) -> tuple[Any, tuple[list[dict[str, Any]]]]: ...
     def __len__(self) -> int: ...
     def __contains__(self, key: object, /) -> bool: ...
 

@@ -160,6 +160,8 @@ def test_toolset_is_reusable_and_equivalent() -> None:
     assert ts.names == ["get_weather", "search", "math.add"]
     assert len(ts) == 3 and "search" in ts and "nope" not in ts
     assert toolset(ts) is ts and toolset(None) is None
+    assert ts.to_list() == TOOLS
+    assert pickle.loads(pickle.dumps(ts)).names == ts.names
     text = '<tool_call>{"name": "get_weather", "arguments": {}}</tool_call>'
     assert parse(text, ts) == parse(text, TOOLS) == parse(text, tuple(TOOLS))
 

@@ -119,6 +119,8 @@ pub(crate) fn json_to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py,
 #[pyclass(name = "ToolSet", frozen, module = "awpo._native")]
 pub struct PyToolSet {
     tools: Vec<ToolSchema>,
+    /// The schemas as given (for pickling and `to_list`).
+    source: Value,
 }
 
 impl PyToolSet {
@@ -139,15 +141,26 @@ impl PyToolSet {
                 tools.get_type().name()?
             )));
         }
-        let v = py_to_json(tools, "tools", 0)?;
-        let tools = tc::parse_toolset(&v).map_err(errors::to_py)?;
-        Ok(PyToolSet { tools })
+        let source = py_to_json(tools, "tools", 0)?;
+        let tools = tc::parse_toolset(&source).map_err(errors::to_py)?;
+        Ok(PyToolSet { tools, source })
     }
 
     /// Tool names, in order.
     #[getter]
     fn names(&self) -> Vec<&str> {
         self.tools.iter().map(ToolSchema::name).collect()
+    }
+
+    /// The schemas as given, as a new list of dicts.
+    fn to_list<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json_to_py(py, &self.source)
+    }
+
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyAny>,))> {
+        Ok((slf.get_type().into_any(), (slf.get().to_list(slf.py())?,)))
     }
 
     fn __len__(&self) -> usize {
