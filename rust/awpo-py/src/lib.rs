@@ -6,6 +6,7 @@
 
 mod advantage;
 mod errors;
+mod toolcall;
 
 use pyo3::prelude::*;
 
@@ -36,6 +37,10 @@ mod _native {
     use super::{_after_fork, is_parallel, set_parallelism};
 
     // --- tool-call parsing ---
+    #[pymodule_export]
+    use super::toolcall::{
+        PyParseIssue, PyParseResult, PyToolSet, parse_tool_calls, parse_tool_calls_batch,
+    };
 
     // --- outcome rewards ---
 
