@@ -15,12 +15,14 @@ Requests and replies:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
 import inspect
 import json
 import os
 import resource
+import select
 import signal
 import struct
 import sys
@@ -55,11 +57,17 @@ def read_frame(fd: int) -> Any:
     payload = _read_exact(fd, length)
     if payload is None:
         return None
-    return json.loads(payload)
+    return _DECODE(payload.decode())
+
+
+# Bound once: code run by a call may patch the json module; the worker's replies do not use it.
+_ENCODE = json.JSONEncoder(allow_nan=False).encode
+_DECODE = json.JSONDecoder().decode
+_DUMPS = json.dumps
 
 
 def write_frame(fd: int, obj: Any) -> None:
-    payload = json.dumps(obj, allow_nan=False).encode()
+    payload = _ENCODE(obj).encode()
     data = _HEADER.pack(len(payload)) + payload
     view = memoryview(data)
     while view:
@@ -86,14 +94,14 @@ def _jsonable(obj: Any) -> Any:
 def _to_json(obj: Any, limit: int, what: str) -> tuple[Any, str | None]:
     """(a JSON-clean copy of obj, None) or (None, error message)."""
     try:
-        text = json.dumps(obj, allow_nan=False, default=_jsonable)
+        text = _DUMPS(obj, allow_nan=False, default=_jsonable)
     except ValueError as e:
         return None, f"{what} is not valid JSON: {e}"
     except (TypeError, RecursionError) as e:
         return None, f"{what} cannot be encoded as JSON: {e}"
     if len(text) > limit:
         return None, f"{what} is {len(text)} bytes, over the {limit}-byte limit"
-    return json.loads(text), None
+    return _DECODE(text), None
 
 
 def _short(text: str) -> str:
@@ -122,10 +130,8 @@ class Worker:
         for name, path in init["tools"].items():
             func = _resolve(path)
             self.tools[name] = func
-            try:
+            with contextlib.suppress(TypeError, ValueError):  # builtins may have no signature
                 self.signatures[name] = inspect.signature(func)
-            except (TypeError, ValueError):
-                pass
         self._bind_state: Any = None
         self.stdout = sys.stdout
         self.stderr = sys.stderr
@@ -154,10 +160,10 @@ class Worker:
             "dirty": False,
         }
         name = req.get("tool")
-        func = self.tools.get(name) if isinstance(name, str) else None
-        if func is None:
+        if not isinstance(name, str) or name not in self.tools:
             reply.update(error=f"unknown tool {name!r}", error_type="unknown_tool")
             return reply
+        func = self.tools[name]
         args = req.get("args")
         if not isinstance(args, dict):
             reply.update(error="arguments must be a JSON object", error_type="invalid_arguments")
@@ -223,30 +229,23 @@ class Worker:
                 cpu = req.get("cpu_seconds")
                 if isinstance(cpu, int) and cpu > 0:
                     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-                reply = self.execute(req)
+                child_reply = self.execute(req)
                 self.flush()
-                write_frame(wfd, reply)
+                write_frame(wfd, child_reply)
             except BaseException:
                 pass
             finally:
                 os._exit(0)
         os.close(wfd)
-        chunks = []
-        while True:
-            chunk = os.read(rfd, 1 << 20)
-            if not chunk:
-                break
-            chunks.append(chunk)
-        os.close(rfd)
-        _, status, usage = os.wait4(pid, 0)
+        data, status, usage = _collect(rfd, pid)
         cpu_ns = int((usage.ru_utime + usage.ru_stime) * 1e9)
-        data = b"".join(chunks)
         reply: dict[str, Any] | None = None
         if len(data) >= _HEADER.size:
             try:
-                reply = json.loads(data[_HEADER.size :])
+                parsed = _DECODE(data[_HEADER.size :].decode())
             except ValueError:
-                reply = None
+                parsed = None
+            reply = parsed if isinstance(parsed, dict) else None
         if reply is None:
             reply = {
                 "ok": False,
@@ -280,10 +279,8 @@ class Worker:
 
     def flush(self) -> None:
         for stream in (sys.stdout, sys.stderr):
-            try:
+            with contextlib.suppress(Exception):  # a tool may have closed or replaced a stream
                 stream.flush()
-            except Exception:
-                pass
 
     def serve(self) -> None:
         while True:
@@ -305,8 +302,44 @@ class Worker:
                 )
 
 
+def _frame_complete(buf: bytes | bytearray) -> bool:
+    return len(buf) >= _HEADER.size and len(buf) >= _HEADER.size + _HEADER.unpack_from(buf)[0]
+
+
+def _collect(rfd: int, pid: int) -> tuple[bytes, int, Any]:
+    """Reads the call process's reply frame and reaps it. Stops at a complete frame or when the
+    process has exited: its own children may keep the pipe open after it is gone."""
+    buf = bytearray()
+    os.set_blocking(rfd, False)
+    done: tuple[int, Any] | None = None
+    while not _frame_complete(buf):
+        readable, _, _ = select.select([rfd], [], [], 0.05)
+        if readable:
+            try:
+                chunk = os.read(rfd, 1 << 20)
+            except BlockingIOError:
+                chunk = None
+            if chunk == b"":
+                break
+            if chunk:
+                buf += chunk
+                continue
+        waited, status, usage = os.wait4(pid, os.WNOHANG)
+        if waited == pid:
+            done = (status, usage)
+            with contextlib.suppress(BlockingIOError):
+                buf += os.read(rfd, 1 << 24)
+            break
+    os.close(rfd)
+    if done is None:
+        _, status, usage = os.wait4(pid, 0)
+        done = (status, usage)
+    return bytes(buf), done[0], done[1]
+
+
 def _reap_children() -> None:
-    """Reaps children the supervisor killed after an earlier call (they would hold pids)."""
+    """Reaps what the supervisor killed after an earlier call. The worker is a child subreaper,
+    so orphans of its calls are its children; until reaped, a zombie keeps its pids.max slot."""
     while True:
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)

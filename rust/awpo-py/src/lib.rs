@@ -5,6 +5,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod errors;
+mod sandbox;
 
 use pyo3::prelude::*;
 
@@ -41,6 +42,8 @@ mod _native {
     // --- advantages ---
 
     // --- sandbox ---
+    #[pymodule_export]
+    use super::sandbox::{PyCallResult, PyRunResult, PySandboxPool, PySandboxSupervisor};
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {

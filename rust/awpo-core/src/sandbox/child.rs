@@ -104,6 +104,9 @@ pub(crate) struct ChildPlan {
     pub mount: Option<MountPlan>,
     pub workdir: CString,
     pub keep_fds: Vec<RawFd>,
+    /// Make the child a subreaper: orphans of its descendants become its children, so it can
+    /// reap them (init may be slow to, and zombies keep their pids.max slot until reaped).
+    pub subreaper: bool,
     pub switch_user: Option<(u32, u32)>,
     pub drop_capabilities: bool,
     pub landlock_fd: Option<RawFd>,
@@ -179,6 +182,13 @@ impl ChildPlan {
         if unsafe { libc::getppid() } != self.parent_pid {
             // The supervisor died between fork and prctl: do not run unsupervised.
             return Err(io::Error::from_raw_os_error(libc::ESRCH));
+        }
+        if self.subreaper {
+            // SAFETY: prctl with integer arguments.
+            check(
+                unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1 as libc::c_ulong, 0, 0, 0) }
+                    as i64,
+            )?;
         }
 
         if let Some(fd) = self.cgroup_procs_fd {

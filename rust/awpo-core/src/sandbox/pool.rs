@@ -502,6 +502,8 @@ fn start_worker(inner: &Inner) -> Result<Sandboxed> {
         channel: true,
         stdin: false,
         start_cpu_seconds: startup_cpu,
+        // The worker reaps orphans of its calls (see `_reap_children` in _worker.py).
+        subreaper: true,
     })
 }
 

@@ -57,6 +57,7 @@ impl Supervisor {
             channel: false,
             stdin: !stdin.is_empty(),
             start_cpu_seconds: self.limits.cpu_seconds,
+            subreaper: false,
         })?;
         let deadline = start + Duration::from_millis(self.limits.timeout_ms);
         let mut out = Capture::new(self.limits.stdout_bytes);

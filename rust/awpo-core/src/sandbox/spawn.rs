@@ -95,6 +95,8 @@ pub(crate) struct SpawnRequest<'a> {
     pub stdin: bool,
     /// RLIMIT_CPU at start, seconds.
     pub start_cpu_seconds: u64,
+    /// Make the process a child subreaper (it reaps the orphans of its descendants).
+    pub subreaper: bool,
 }
 
 /// A running isolated process. Dropping it kills everything in its sandbox and removes its
@@ -408,6 +410,7 @@ pub(crate) fn spawn(req: SpawnRequest<'_>) -> Result<Sandboxed> {
         mount,
         workdir: cstring(workdir.path())?,
         keep_fds,
+        subreaper: req.subreaper,
         switch_user: mech.switch_user,
         drop_capabilities: mech.root,
         landlock_fd: landlock_fd.as_ref().map(|f| f.as_raw_fd()),
