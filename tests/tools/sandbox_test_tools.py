@@ -94,3 +94,13 @@ def tally(step: int = 1) -> int:
     state = episode_state("tally")
     state["n"] = state.get("n", 0) + step
     return int(state["n"])
+
+
+def plain_mul(a: int, b: int) -> int:
+    """Multiply (a plain function, not decorated: the sandbox builds its schema).
+
+    Args:
+        a: First.
+        b: Second.
+    """
+    return a * b

@@ -82,7 +82,8 @@ def day_of_week(date: str) -> str:
 def add_business_days(date: str, days: int) -> str:
     """Add working days (Monday to Friday; no holidays) to a date; returns YYYY-MM-DD.
 
-    A start on a weekend counts from the next (or, going back, previous) working day.
+    Like a spreadsheet's WORKDAY: the start day itself is not counted, so Friday plus one working
+    day is Monday, and Saturday plus one is Monday too.
 
     Args:
         date: Start date, YYYY-MM-DD.
@@ -90,12 +91,16 @@ def add_business_days(date: str, days: int) -> str:
     """
     _check(days, "days")
     d = parse_date(date)
-    step = 1 if days >= 0 else -1
+    if days == 0:
+        return d.isoformat()
+    step = 1 if days > 0 else -1
+    # A weekend start counts like the Friday before it (going forward) or the Monday after it
+    # (going back); from a weekday, whole weeks keep the weekday.
     weeks, rest = divmod(abs(days), 5)
     try:
-        d += dt.timedelta(weeks=weeks * step)
         while d.weekday() >= 5:
-            d += dt.timedelta(days=step)
+            d -= dt.timedelta(days=step)
+        d += dt.timedelta(weeks=weeks * step)
         for _ in range(rest):
             d += dt.timedelta(days=step)
             while d.weekday() >= 5:

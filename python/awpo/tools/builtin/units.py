@@ -73,7 +73,7 @@ _TABLE: dict[str, dict[str, tuple[float, tuple[str, ...]]]] = {
         "ft/s": (0.3048, ("fps", "feet per second")),
     },
     "data": {
-        "bit": (0.125, ("bits",)),
+        "bit": (0.125, ("b", "bits")),
         "B": (1.0, ("byte", "bytes")),
         "kB": (1e3, ("KB", "kilobyte", "kilobytes")),
         "MB": (1e6, ("megabyte", "megabytes")),
