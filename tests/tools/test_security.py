@@ -32,7 +32,7 @@ from awpo.tools.builtin import calculator, python_exec
 
 REPO = Path(__file__).resolve().parents[2]
 MODES = ["python_exec", "run_code"]
-LIMITS = SandboxLimits(timeout_s=2.0, cpu_s=1, memory_mb=256, max_processes=16, stdout_kb=8)
+LIMITS = SandboxLimits(timeout_s=2.0, cpu_s=1, memory_mb=128, max_processes=16, stdout_kb=8)
 
 
 def _start(filesystem: str = "auto") -> Sandbox:
@@ -41,7 +41,7 @@ def _start(filesystem: str = "auto") -> Sandbox:
             [sandbox_attack_tools.run_code, calculator.calculate, python_exec.python_exec],
             LIMITS,
             config=SandboxConfig(pool_size=2, filesystem=filesystem),  # type: ignore[arg-type]
-            policies={"python_exec": {"fresh_process": True, "timeout_s": 2.0, "cpu_s": 1, "memory_mb": 256}},
+            policies={"python_exec": {"fresh_process": True, "timeout_s": 2.0, "cpu_s": 1, "memory_mb": 128}},
         )
     except SandboxError as e:
         if os.geteuid() == 0:
