@@ -315,6 +315,9 @@ impl ChildPlan {
                 if err.raw_os_error() == Some(libc::EINVAL) {
                     break; // past the kernel's last capability
                 }
+                if err.raw_os_error() == Some(libc::EPERM) && cap == 0 {
+                    break; // no CAP_SETPCAP: an unprivileged process has nothing to drop
+                }
                 return Err(err);
             }
         }

@@ -188,10 +188,15 @@ impl Mechanisms {
             } else {
                 "no filter".into()
             },
-            capabilities: if root {
-                "all dropped (bounding set emptied, no_new_privs)".into()
-            } else {
-                "none held (not root), no_new_privs".into()
+            capabilities: match (root, net) {
+                (true, _) => "all dropped (bounding set emptied, no_new_privs)".into(),
+                (
+                    false,
+                    NetMech::Namespace {
+                        user_namespace: true,
+                    },
+                ) => "not root; those of the user namespace dropped, no_new_privs".into(),
+                (false, _) => "none held (not root), no_new_privs".into(),
             },
         };
         Ok(Self {

@@ -704,7 +704,7 @@ fn run_call(
                 result.signal = r.signal;
             }
         }
-        wait_until_empty(&w.sb);
+        w.sb.wait_gone(Duration::from_secs(2));
     }
     if matches!(result.error_kind, Some(CallErrorKind::Crash)) {
         classify_crash(&mut result, &err, cpu_ns, cpu_s, &req.tool);
@@ -797,19 +797,6 @@ fn threads_of(pid: i32) -> u64 {
             rest.split(' ').nth(17)?.parse().ok()
         })
         .unwrap_or(0)
-}
-
-/// Waits (briefly) until every process of a killed sandbox is gone, so none is visible after
-/// the call returns.
-fn wait_until_empty(sb: &Sandboxed) {
-    let Some(cg) = sb.cgroup.as_ref() else { return };
-    for _ in 0..500 {
-        if cg.pids().is_empty() {
-            return;
-        }
-        cg.kill_all_except(None);
-        thread::sleep(Duration::from_micros(200));
-    }
 }
 
 /// Waits (briefly) until the worker `pid` is the only process left in its sandbox.

@@ -65,6 +65,7 @@ impl Supervisor {
         let timed_out = io::run_to_end(&mut sb, stdin, deadline, &mut out, &mut err);
         sb.kill_all();
         let reaped = sb.reap(false);
+        sb.wait_gone(Duration::from_secs(2));
         let wall_ms = start.elapsed().as_secs_f64() * 1000.0;
         let fork_failures = sb.cgroup.as_ref().map_or(0, |c| c.fork_failures());
         drop(sb);

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::{ChildStderr, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 static SEQ: AtomicU64 = AtomicU64::new(0);
 
@@ -130,6 +130,29 @@ impl Sandboxed {
         let _ = sys::kill(self.pid, libc::SIGKILL);
         if let Some(cg) = &self.cgroup {
             cg.kill_all_except(None);
+        }
+    }
+
+    /// After a kill: waits (at most `limit`) until no process of the sandbox is left, so none is
+    /// visible once the call or run returns. With a cgroup it re-kills what it finds; without
+    /// one it can only watch the process group (`kill(-pgid, 0)` until ESRCH).
+    pub(crate) fn wait_gone(&self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            let alive = match &self.cgroup {
+                Some(cg) => {
+                    let left = !cg.pids().is_empty();
+                    if left {
+                        cg.kill_all_except(None);
+                    }
+                    left
+                }
+                None => sys::killpg(self.pid, 0).is_ok(),
+            };
+            if !alive {
+                return;
+            }
+            std::thread::sleep(Duration::from_micros(200));
         }
     }
 
@@ -412,7 +435,14 @@ pub(crate) fn spawn(req: SpawnRequest<'_>) -> Result<Sandboxed> {
         keep_fds,
         subreaper: req.subreaper,
         switch_user: mech.switch_user,
-        drop_capabilities: mech.root,
+        // Root drops its capabilities; so does a user namespace (it holds all caps inside).
+        drop_capabilities: mech.root
+            || matches!(
+                mech.net,
+                NetMech::Namespace {
+                    user_namespace: true
+                }
+            ),
         landlock_fd: landlock_fd.as_ref().map(|f| f.as_raw_fd()),
         seccomp: if mech.seccomp {
             seccomp::deny_list_filter()
