@@ -6,6 +6,7 @@
 
 mod advantage;
 mod errors;
+mod sandbox;
 mod toolcall;
 
 use pyo3::prelude::*;
@@ -49,6 +50,8 @@ mod _native {
     use super::advantage::{PyAdvantageConfig, compute_advantages};
 
     // --- sandbox ---
+    #[pymodule_export]
+    use super::sandbox::{PyCallResult, PyRunResult, PySandboxPool, PySandboxSupervisor};
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
