@@ -880,6 +880,36 @@ fn golden_bfcl_derives_acceptable_from_tool_calls_and_needs_no_schema() {
         FailureClass::Ok,
     );
     assert_eq!(bfcl::score(&p, &t, &[]), 0.0); // wrong name
+    // A dict argument derives BFCL's possible-dict form {key: [value]}: values standardised.
+    let t = truth(json!({"tool_calls": [{"name": "weather", "arguments": {
+        "city": "x", "opts": {"unit": "Celsius"}, "stops": [{"name": "A b"}]}}]}));
+    let p = parsed(
+        vec![tc(
+            "weather",
+            json!({"city": "x", "opts": {"unit": "celsius"}, "stops": [{"name": "ab"}]}),
+        )],
+        false,
+        FailureClass::Ok,
+    );
+    assert_eq!(bfcl::score(&p, &t, &weather_tools()), 1.0);
+    let p = parsed(
+        vec![tc(
+            "weather",
+            json!({"city": "x", "opts": {"unit": "celsius"}, "stops": [{"name": "A b"}]}),
+        )],
+        false,
+        FailureClass::Ok,
+    );
+    assert_eq!(bfcl::score(&p, &t, &[]), 1.0); // untyped: dict rule for opts, list == for stops
+    let p = parsed(
+        vec![tc(
+            "weather",
+            json!({"city": "x", "opts": {"unit": "celsius", "x": 1}, "stops": [{"name": "ab"}]}),
+        )],
+        false,
+        FailureClass::Ok,
+    );
+    assert_eq!(bfcl::score(&p, &t, &weather_tools()), 0.0);
 }
 
 #[test]

@@ -19,6 +19,8 @@
 //!   element-wise with top-level strings standardized; dicts key by key with standardized string
 //!   values and `""` marking optional keys; lists of dicts dict by dict. Other values compare with
 //!   Python `==` ([`super::value::py_eq`]: `True == 1`, as in the checker).
+//! - **Derived answers.** Without `acceptable`, each ground-truth argument `v` is the only
+//!   acceptable value (`[v]`; a dict becomes `{key: [value]}` as BFCL writes possible dicts).
 //! - **Irrelevance.** With no possible answer (`no_call`, or no calls at all) the output is right
 //!   iff it contains no call. As in BFCL, an output that fails to decode (parse failure
 //!   `malformed_json`, `unclosed_tag` or `truncated`) counts as containing no call; for call
@@ -391,6 +393,43 @@ pub fn call_ok(call: &ToolCall, answer: &AcceptableCall, sig: Option<&FunctionSi
         })
 }
 
+/// The possible answer that accepts exactly the ground-truth `value` under BFCL's rules: `[v]`,
+/// except that a dict (and each dict of a list of dicts) maps every key to `[its value]`, since
+/// BFCL's dict rule reads a possible dict as `{key: [acceptable values]}`.
+fn derived_values(value: &Value, spec: Option<&ParamSpec>) -> Vec<Value> {
+    let wrap = |m: &Map<String, Value>| -> Value {
+        Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), Value::Array(vec![v.clone()])))
+                .collect(),
+        )
+    };
+    let expected = spec.and_then(|s| s.ty).unwrap_or_else(|| PyType::of(value));
+    let items = spec.and_then(|s| s.items);
+    let derived = match (expected, value) {
+        (PyType::Dict, Value::Object(m)) => wrap(m),
+        (PyType::List, Value::Array(xs)) if items == Some(PyType::Dict) => Value::Array(
+            xs.iter()
+                .map(|x| x.as_object().map_or_else(|| x.clone(), wrap))
+                .collect(),
+        ),
+        _ => value.clone(),
+    };
+    vec![derived]
+}
+
+/// The possible answer derived from a ground-truth call (when `acceptable` is absent).
+pub fn derived_answer(call: &ToolCall, sig: Option<&FunctionSig>) -> AcceptableCall {
+    AcceptableCall {
+        name: call.name.clone(),
+        params: call
+            .arguments
+            .iter()
+            .map(|(k, v)| (k.clone(), derived_values(v, sig.and_then(|s| s.param(k)))))
+            .collect(),
+    }
+}
+
 /// The failure classes after which BFCL's decoder would have failed on the output.
 fn decodes(failure: FailureClass) -> bool {
     !matches!(
@@ -401,7 +440,19 @@ fn decodes(failure: FailureClass) -> bool {
 
 /// 1 iff BFCL's AST checker accepts the parsed output; see the module doc.
 pub fn score(parsed: &ParseResult, truth: &GroundTruth, sigs: &[FunctionSig]) -> f64 {
-    let answers = truth.acceptable_calls();
+    let sig_of = |name: &str| sigs.iter().find(|s| s.name == name);
+    let derived: Vec<AcceptableCall>;
+    let answers: &[AcceptableCall] = match &truth.acceptable {
+        Some(a) => a,
+        None => {
+            derived = truth
+                .tool_calls
+                .iter()
+                .map(|c| derived_answer(c, sig_of(&c.name)))
+                .collect();
+            &derived
+        }
+    };
     let ok = if truth.no_call || answers.is_empty() {
         !decodes(parsed.failure) || parsed.calls.is_empty()
     } else if !decodes(parsed.failure) || parsed.calls.len() != answers.len() {
@@ -409,7 +460,7 @@ pub fn score(parsed: &ParseResult, truth: &GroundTruth, sigs: &[FunctionSig]) ->
     } else {
         let mut used = vec![false; parsed.calls.len()];
         answers.iter().all(|answer| {
-            let sig = sigs.iter().find(|s| s.name == answer.name);
+            let sig = sig_of(&answer.name);
             let hit = (0..parsed.calls.len())
                 .find(|&i| !used[i] && call_ok(&parsed.calls[i], answer, sig));
             hit.map(|i| used[i] = true).is_some()

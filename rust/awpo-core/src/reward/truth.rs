@@ -29,18 +29,6 @@ impl AcceptableCall {
             .find(|(k, _)| k == param)
             .map(|(_, v)| v.as_slice())
     }
-
-    /// The possible answer that accepts exactly `call`: each argument `v` becomes `[v]`.
-    pub fn from_call(call: &ToolCall) -> AcceptableCall {
-        AcceptableCall {
-            name: call.name.clone(),
-            params: call
-                .arguments
-                .iter()
-                .map(|(k, v)| (k.clone(), vec![v.clone()]))
-                .collect(),
-        }
-    }
 }
 
 /// The right answer of one task.
@@ -238,19 +226,6 @@ impl GroundTruth {
             .map_err(|e| Error::InvalidSpec(format!("answer: not valid JSON ({e})")))?;
         GroundTruth::from_json(&v)
     }
-
-    /// The BFCL possible answers: `acceptable` if given, else one `[v]` per ground-truth argument.
-    pub fn acceptable_calls(&self) -> std::borrow::Cow<'_, [AcceptableCall]> {
-        match &self.acceptable {
-            Some(a) => std::borrow::Cow::Borrowed(a.as_slice()),
-            None => std::borrow::Cow::Owned(
-                self.tool_calls
-                    .iter()
-                    .map(AcceptableCall::from_call)
-                    .collect(),
-            ),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -300,18 +275,6 @@ mod tests {
                 .unwrap()
                 .no_call
         );
-    }
-
-    #[test]
-    fn acceptable_is_derived_from_tool_calls_when_absent() {
-        let t = GroundTruth::from_json(
-            &json!({"tool_calls": [{"name": "f", "arguments": {"a": 1, "b": "x"}}]}),
-        )
-        .unwrap();
-        let acc = t.acceptable_calls();
-        assert_eq!(acc.len(), 1);
-        assert_eq!(acc[0].values("a").unwrap(), &[json!(1)]);
-        assert_eq!(acc[0].values("b").unwrap(), &[json!("x")]);
     }
 
     #[test]

@@ -1,0 +1,253 @@
+//! Batches: parse and score many rollouts in parallel (through [`crate::par`]).
+//!
+//! Rollouts of one group share their task, so ground truths and tool sets are given once each and
+//! every rollout names its own by index (`answer_index[i]`, `tools_index[i]`).
+use super::bfcl::{self, FunctionSig};
+use super::{GroundTruth, RewardKind, RewardOutput, score};
+use crate::toolcall::{FailureClass, ParseOptions, ParseResult, ToolSchema, parse, parse_toolset};
+use crate::{Error, Result, par};
+use serde_json::Value;
+
+/// A task's tools, compiled once for the parser's schema checks and for `bfcl`'s types.
+#[derive(Clone, Debug, Default)]
+pub struct Toolset {
+    /// For [`crate::toolcall::parse`].
+    pub schemas: Vec<ToolSchema>,
+    /// For [`bfcl::score`].
+    pub sigs: Vec<FunctionSig>,
+}
+
+impl Toolset {
+    /// Compiles an OpenAI tool list (a JSON array). Malformed schemas are
+    /// [`Error::InvalidSpec`] naming the field.
+    pub fn from_json(v: &Value) -> Result<Toolset> {
+        Ok(Toolset {
+            schemas: parse_toolset(v)?,
+            sigs: bfcl::signatures_from_json(v)?,
+        })
+    }
+}
+
+/// One batch: texts plus, per text, which ground truth and which tool set it is scored against.
+#[derive(Clone, Copy, Debug)]
+pub struct Rollouts<'a> {
+    /// Model outputs.
+    pub texts: &'a [&'a str],
+    /// Distinct ground truths.
+    pub truths: &'a [GroundTruth],
+    /// `truths[truth_index[i]]` is the ground truth of `texts[i]`.
+    pub truth_index: &'a [usize],
+    /// Distinct tool sets.
+    pub toolsets: &'a [Toolset],
+    /// `toolsets[toolset_index[i]]` is the tool set of `texts[i]`.
+    pub toolset_index: &'a [usize],
+    /// Per text, whether the generation was cut by the length budget; empty = none was.
+    pub truncated: &'a [bool],
+}
+
+impl Rollouts<'_> {
+    /// Checks lengths and indices ([`Error::InvalidInput`] naming the first bad one).
+    pub fn validate(&self) -> Result<()> {
+        let n = self.texts.len();
+        let check = |what: &str, index: &[usize], len: usize| -> Result<()> {
+            if index.len() != n {
+                return Err(Error::InvalidInput(format!(
+                    "{what} has {} entries for {n} texts",
+                    index.len()
+                )));
+            }
+            match index.iter().position(|&j| j >= len) {
+                Some(i) => Err(Error::InvalidInput(format!(
+                    "{what}[{i}] = {} is out of range for {len} entries",
+                    index[i]
+                ))),
+                None => Ok(()),
+            }
+        };
+        check("answer index", self.truth_index, self.truths.len())?;
+        check("tools index", self.toolset_index, self.toolsets.len())?;
+        if !self.truncated.is_empty() && self.truncated.len() != n {
+            return Err(Error::InvalidInput(format!(
+                "truncated has {} flags for {n} texts",
+                self.truncated.len()
+            )));
+        }
+        Ok(())
+    }
+
+    fn parse_one(&self, i: usize) -> ParseResult {
+        let opts = ParseOptions {
+            truncated: self.truncated.get(i).copied().unwrap_or(false),
+        };
+        parse(self.texts[i], &self.toolsets[self.toolset_index[i]].schemas, &opts)
+    }
+
+    fn score_one(&self, kind: RewardKind, i: usize, parsed: &ParseResult) -> RewardOutput {
+        let sigs = &self.toolsets[self.toolset_index[i]].sigs;
+        score(kind, self.texts[i], parsed, &self.truths[self.truth_index[i]], sigs)
+    }
+}
+
+/// Column-wise results of a batch.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutcomeBatch {
+    /// Which reward.
+    pub kind: RewardKind,
+    /// Per rollout, the total reward (within `kind.range()`).
+    pub total: Vec<f64>,
+    /// Per component (in the order of `kind.component_names()`), its value per rollout.
+    pub components: Vec<Vec<f64>>,
+    /// Per rollout, the parse's failure class.
+    pub failure: Vec<FailureClass>,
+}
+
+impl OutcomeBatch {
+    fn collect(kind: RewardKind, rows: Vec<(RewardOutput, FailureClass)>) -> OutcomeBatch {
+        let k = kind.component_names().len();
+        let mut batch = OutcomeBatch {
+            kind,
+            total: Vec::with_capacity(rows.len()),
+            components: vec![Vec::with_capacity(rows.len()); k],
+            failure: Vec::with_capacity(rows.len()),
+        };
+        for (out, failure) in rows {
+            batch.total.push(out.total);
+            for (column, value) in batch.components.iter_mut().zip(out.values) {
+                column.push(value);
+            }
+            batch.failure.push(failure);
+        }
+        batch
+    }
+}
+
+/// Parses every rollout (in parallel).
+pub fn parse_rollouts(rollouts: &Rollouts<'_>) -> Result<Vec<ParseResult>> {
+    rollouts.validate()?;
+    Ok(par::map_range(rollouts.texts.len(), |i| rollouts.parse_one(i)))
+}
+
+/// Scores already-parsed rollouts (in parallel); `parsed[i]` is the parse of `texts[i]`.
+pub fn score_rollouts(
+    kind: RewardKind,
+    rollouts: &Rollouts<'_>,
+    parsed: &[ParseResult],
+) -> Result<OutcomeBatch> {
+    rollouts.validate()?;
+    if parsed.len() != rollouts.texts.len() {
+        return Err(Error::InvalidInput(format!(
+            "{} parses for {} texts",
+            parsed.len(),
+            rollouts.texts.len()
+        )));
+    }
+    let rows = par::map_range(parsed.len(), |i| {
+        (rollouts.score_one(kind, i, &parsed[i]), parsed[i].failure)
+    });
+    Ok(OutcomeBatch::collect(kind, rows))
+}
+
+/// Parses and scores every rollout in one parallel pass.
+pub fn outcome_batch(kind: RewardKind, rollouts: &Rollouts<'_>) -> Result<OutcomeBatch> {
+    rollouts.validate()?;
+    let rows = par::map_range(rollouts.texts.len(), |i| {
+        let parsed = rollouts.parse_one(i);
+        (rollouts.score_one(kind, i, &parsed), parsed.failure)
+    });
+    Ok(OutcomeBatch::collect(kind, rows))
+}
+
+/// The item that first uses entry `u` of a deduplicated list (for error messages).
+fn first_user(index: &[usize], u: usize) -> String {
+    index
+        .iter()
+        .position(|&j| j == u)
+        .map_or_else(|| format!("entry {u}"), |i| format!("item {i}"))
+}
+
+fn label(e: Error, who: &str) -> Error {
+    match e {
+        Error::InvalidSpec(m) => Error::InvalidSpec(format!("{who}: {m}")),
+        other => other,
+    }
+}
+
+/// Converts indices given as `i64` (NumPy's default) to `usize`.
+pub fn indices(what: &str, index: &[i64]) -> Result<Vec<usize>> {
+    index
+        .iter()
+        .enumerate()
+        .map(|(i, &j)| {
+            usize::try_from(j)
+                .map_err(|_| Error::InvalidInput(format!("{what}[{i}] = {j} is negative")))
+        })
+        .collect()
+}
+
+/// Reads distinct ground truths from JSON text; an error names the first item using the bad one.
+pub fn truths_from_json(answers: &[&str], index: &[usize]) -> Result<Vec<GroundTruth>> {
+    par::map_range(answers.len(), |u| {
+        GroundTruth::from_json_str(answers[u]).map_err(|e| label(e, &first_user(index, u)))
+    })
+    .into_iter()
+    .collect()
+}
+
+/// Compiles distinct tool sets from JSON text; an error names the first item using the bad one.
+pub fn toolsets_from_json(tools: &[&str], index: &[usize]) -> Result<Vec<Toolset>> {
+    par::map_range(tools.len(), |u| {
+        let who = first_user(index, u);
+        let v: Value = serde_json::from_str(tools[u])
+            .map_err(|e| Error::InvalidSpec(format!("{who}: tools: not valid JSON ({e})")))?;
+        Toolset::from_json(&v).map_err(|e| label(e, &who))
+    })
+    .into_iter()
+    .collect()
+}
+
+/// Everything a caller holding JSON text passes (the Python binding, `awpo-bench`).
+#[derive(Clone, Copy, Debug)]
+pub struct JsonRollouts<'a> {
+    /// Model outputs.
+    pub texts: &'a [&'a str],
+    /// Distinct Task `answer` objects, as JSON.
+    pub answers: &'a [&'a str],
+    /// Per text, its entry in `answers`.
+    pub answer_index: &'a [i64],
+    /// Distinct tool lists (JSON arrays of OpenAI function schemas).
+    pub tools: &'a [&'a str],
+    /// Per text, its entry in `tools`.
+    pub tools_index: &'a [i64],
+    /// Per text, whether the generation hit the length budget; empty = none did.
+    pub truncated: &'a [bool],
+}
+
+/// Compiles the answers and tools, then parses and scores every rollout (all in parallel).
+/// Malformed answers/tools are [`Error::InvalidSpec`] naming the item; bad lengths or indices
+/// [`Error::InvalidInput`]. A model's text is never an error.
+pub fn outcome_from_json(kind: RewardKind, input: &JsonRollouts<'_>) -> Result<OutcomeBatch> {
+    let truth_index = indices("answer index", input.answer_index)?;
+    let toolset_index = indices("tools index", input.tools_index)?;
+    let rollouts = Rollouts {
+        texts: input.texts,
+        truths: &[],
+        truth_index: &truth_index,
+        toolsets: &[],
+        toolset_index: &toolset_index,
+        truncated: input.truncated,
+    };
+    // Lengths first, so an index error is reported before any JSON is read.
+    if truth_index.len() != input.texts.len() || toolset_index.len() != input.texts.len() {
+        rollouts.validate()?;
+    }
+    let truths = truths_from_json(input.answers, &truth_index)?;
+    let toolsets = toolsets_from_json(input.tools, &toolset_index)?;
+    outcome_batch(
+        kind,
+        &Rollouts {
+            truths: &truths,
+            toolsets: &toolsets,
+            ..rollouts
+        },
+    )
+}
