@@ -3,6 +3,9 @@
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal, final
 
+import numpy as np
+import numpy.typing as npt
+
 __version__: str
 
 class AwpoError(Exception):
@@ -112,6 +115,30 @@ def parse_tool_calls_batch(
     """Parses many model outputs in parallel, without the GIL (see `awpo.rewards.parse_batch`)."""
 
 # --- outcome rewards ---
+
+def outcome_batch(
+    kind: str,
+    texts: list[str],
+    answers: list[str],
+    answer_index: npt.NDArray[np.int64],
+    tools: list[str],
+    tools_index: npt.NDArray[np.int64],
+    truncated: npt.NDArray[np.bool_] | None = None,
+) -> tuple[npt.NDArray[np.float64], list[npt.NDArray[np.float64]], list[str]]:
+    """Parses and scores a batch of rollouts in parallel, without the GIL.
+
+    Item `i` is `texts[i]`, scored against the Task answer `answers[answer_index[i]]` (JSON text)
+    with the tools `tools[tools_index[i]]` (a JSON array of OpenAI function schemas). Returns the
+    total per item, one array per component (in the order of `reward_components(kind)`), and the
+    parse failure class per item. Raises `ValueError` for an unknown kind, bad lengths or indices,
+    and for a malformed answer or schema (the message names the item and the field).
+    """
+
+def reward_range(kind: str) -> tuple[float, float]:
+    """`(min, max)` of a reward's total: toolrl (-3, 4), exact (0, 1), bfcl (0, 1)."""
+
+def reward_components(kind: str) -> list[str]:
+    """The names of a reward's components, in the order `outcome_batch` returns them."""
 
 # --- advantages ---
 

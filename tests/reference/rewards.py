@@ -2,22 +2,22 @@
 
 The oracle of the property test "native == reference on random data" (tests/rewards/test_outcome.py)
 and the baseline of `benches/test_rewards.py`. It is written the way the published implementations
-are written (ToolRL: `re`, `str.split`, `json.loads`; BFCL: its AST checker's rules over
-`json.loads` values), for clarity, not speed. It shares no code with the Rust implementation.
+are written (ToolRL: `re`, `str.split`, JSON lines; BFCL: its AST checker's rules over `json.loads`
+values), for clarity, not speed, and shares no code with the Rust implementation.
 
-`exact` and `bfcl` score a parse. `parse_hermes` is a minimal parser for Hermes-style outputs
-(`<think>…</think>`, `<tool_call>` blocks with one JSON call object per line, `<response>…</response>`)
-with the parser's failure classes and schema checks for flat OpenAI schemas; it agrees with
-`awpo.rewards.parse` on such outputs, and reads no other format.
+`toolrl` reads the text itself. `exact` and `bfcl` score a parse in the plain form of
+`awpo._native.ParseResult.to_dict()`, as the reference parser `reference.toolcall.parse` returns it;
+`outcome` chains the two like `awpo.rewards.outcome`. JSON text is read with `reference.toolcall.loads`
+(the standard `json` module held to serde_json's rules), so both sides see the same values.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any
+
+from reference import toolcall
 
 JsonDict = dict[str, Any]
 
@@ -35,14 +35,6 @@ def json_eq(a: Any, b: Any) -> bool:
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(json_eq(v, b[k]) for k, v in a.items())
     return type(a) is type(b) and a == b
-
-
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")  # NaN/Infinity: strict JSON, as serde_json reads it
-
-
-def _loads(text: str) -> Any:
-    return json.loads(text, parse_constant=_no_constants)
 
 
 # --------------------------------------------------------------------------- toolrl
@@ -124,8 +116,8 @@ def toolrl_correctness(text: str, answer: JsonDict) -> float:
     pd_tools = []
     for line in block.split("\n"):
         try:
-            obj = _loads(line)
-        except (ValueError, RecursionError):
+            obj = toolcall.loads(line)
+        except ValueError:
             return -3.0
         if not isinstance(obj, dict) or "name" not in obj:
             return -3.0
@@ -148,116 +140,22 @@ def toolrl(text: str, answer: JsonDict) -> tuple[float, float, float]:
     return fmt + correctness, fmt, correctness
 
 
-# --------------------------------------------------------------------------- parse (Hermes only)
-
-
-@dataclass
-class Parsed:
-    """What `exact` and `bfcl` read of a parse."""
-
-    calls: list[tuple[str, JsonDict]] = field(default_factory=list)
-    reasoning: bool = False
-    failure: str = "no_call"
-
-
-_PRECEDENCE = ["ok", "no_call", "extra_text", "schema_violation", "unknown_tool", "malformed_json", "unclosed_tag"]
-_PRECEDENCE.append("truncated")
-_JSON_TYPES: dict[str, Any] = {
-    "string": lambda v: isinstance(v, str),
-    "integer": lambda v: not isinstance(v, bool) and (isinstance(v, int) or (isinstance(v, float) and v.is_integer())),
-    "number": lambda v: not isinstance(v, bool) and isinstance(v, (int, float)),
-    "boolean": lambda v: isinstance(v, bool),
-    "object": lambda v: isinstance(v, dict),
-    "array": lambda v: isinstance(v, list),
-}
-
-
-def _function(tool: JsonDict) -> JsonDict:
-    return tool.get("function", tool)  # type: ignore[no-any-return]
-
-
-def _schema_issues(name: str, args: JsonDict, tools: list[JsonDict]) -> list[str]:
-    """Flat checks of one call against its OpenAI schema: unknown tool, required, unknown
-    parameter, JSON type, enum, and the type of array items."""
-    fn = next((_function(t) for t in tools if _function(t)["name"] == name), None)
-    if fn is None:
-        return ["unknown_tool"]
-    params = fn.get("parameters") or {}
-    props: JsonDict = params.get("properties") or {}
-    issues = ["schema_violation" for r in params.get("required") or [] if r not in args]
-    for key, value in args.items():
-        spec = props.get(key)
-        if spec is None:
-            if "properties" in params or not params:
-                issues.append("schema_violation")
-            continue
-        check = _JSON_TYPES.get(spec.get("type", ""), lambda v: True)
-        if not check(value) or ("enum" in spec and not any(json_eq(value, e) for e in spec["enum"])):
-            issues.append("schema_violation")
-        elif isinstance(value, list) and "items" in spec:
-            item_check = _JSON_TYPES.get(spec["items"].get("type", ""), lambda v: True)
-            issues.extend("schema_violation" for v in value if not item_check(v))
-    return issues
-
-
-def parse_hermes(text: str, tools: list[JsonDict] | None = None, *, truncated: bool = False) -> Parsed:
-    """Reads `<think>`, `<tool_call>` blocks (one JSON object per line) and `<response>`."""
-    out = Parsed(reasoning="<think>" in text or "</think>" in text)
-    issues: list[str] = []
-    pos, first_call = 0, -1
-    free_after_calls = False
-    while True:
-        start = text.find("<tool_call>", pos)
-        rest = text[pos:] if start < 0 else text[pos:start]
-        if first_call >= 0 and re.sub(r"<response>.*?</response>", "", rest, flags=re.DOTALL).strip(" \t\r\n"):
-            free_after_calls = True
-        if start < 0:
-            break
-        first_call = start if first_call < 0 else first_call
-        end = text.find("</tool_call>", start)
-        nxt = text.find("<tool_call>", start + 1)
-        if end < 0 or 0 <= nxt < end:
-            runs_to_end = nxt < 0
-            issues.append("truncated" if truncated and runs_to_end else "unclosed_tag")
-            if runs_to_end:
-                break
-            pos = nxt
-            continue
-        for line in text[start + len("<tool_call>") : end].split("\n"):
-            if not line.strip(" \t\r\n"):
-                continue
-            try:
-                obj = _loads(line)
-            except ValueError:
-                issues.append("malformed_json")
-                break
-            args = obj.get("arguments", obj.get("parameters", {}))
-            out.calls.append((obj["name"], args))
-        pos = end + len("</tool_call>")
-    if tools:
-        for name, args in out.calls:
-            issues.extend(_schema_issues(name, args, tools))
-    if out.calls and free_after_calls:
-        issues.append("extra_text")
-    if issues:
-        out.failure = max(issues, key=_PRECEDENCE.index)
-    else:
-        out.failure = "ok" if out.calls else "no_call"
-    return out
-
-
 # --------------------------------------------------------------------------- exact
 
 
-def exact(parsed: Parsed, answer: JsonDict) -> tuple[float, float, float]:
+def _calls(parsed: JsonDict) -> list[tuple[str, JsonDict]]:
+    return [(c["name"], c["arguments"]) for c in parsed["calls"]]
+
+
+def exact(parsed: JsonDict, answer: JsonDict) -> tuple[float, float, float]:
     """`(total, think, calls)`: think present, parse ok and the calls equal as a multiset."""
-    think = 1.0 if parsed.reasoning else 0.0
+    think = 1.0 if parsed["reasoning"] is not None else 0.0
     gt = [(c["name"], c.get("arguments", {})) for c in answer.get("tool_calls") or []]
     if not gt:
-        calls_ok = not parsed.calls and parsed.failure in ("ok", "no_call")
+        calls_ok = not parsed["calls"] and parsed["failure"] in ("ok", "no_call")
     else:
-        remaining = list(parsed.calls)
-        calls_ok = parsed.failure == "ok" and len(remaining) == len(gt)
+        remaining = _calls(parsed)
+        calls_ok = parsed["failure"] == "ok" and len(remaining) == len(gt)
         for name, args in gt if calls_ok else []:
             hit = next((i for i, (n, a) in enumerate(remaining) if n == name and json_eq(a, args)), None)
             if hit is None:
@@ -408,7 +306,11 @@ def _derived(value: Any, spec: JsonDict | None) -> list[Any]:
     return [value]
 
 
-def bfcl(parsed: Parsed, answer: JsonDict, tools: list[JsonDict] | None = None) -> float:
+def _function(tool: JsonDict) -> JsonDict:
+    return tool.get("function", tool)  # type: ignore[no-any-return]
+
+
+def bfcl(parsed: JsonDict, answer: JsonDict, tools: list[JsonDict] | None = None) -> float:
     """1.0 iff BFCL's AST checker (greedy no-order pairing) accepts the parsed calls."""
     functions = {}
     for t in tools or []:
@@ -420,16 +322,17 @@ def bfcl(parsed: Parsed, answer: JsonDict, tools: list[JsonDict] | None = None) 
         for c in answer.get("tool_calls") or []:
             props = ((functions.get(c["name"]) or {}).get("parameters") or {}).get("properties") or {}
             answers.append((c["name"], {k: _derived(v, props.get(k)) for k, v in c.get("arguments", {}).items()}))
-    decodes = parsed.failure not in ("malformed_json", "unclosed_tag", "truncated")
+    calls = _calls(parsed)
+    decodes = parsed["failure"] not in ("malformed_json", "unclosed_tag", "truncated")
     if answer.get("no_call") or not answers:
-        return 1.0 if not decodes or not parsed.calls else 0.0
-    if not decodes or len(parsed.calls) != len(answers):
+        return 1.0 if not decodes or not calls else 0.0
+    if not decodes or len(calls) != len(answers):
         return 0.0
     used: set[int] = set()
     for ans in answers:
         fn = functions.get(ans[0])
         hit = next(
-            (i for i, (n, a) in enumerate(parsed.calls) if i not in used and _call_ok(n, a, ans, fn)),
+            (i for i, (n, a) in enumerate(calls) if i not in used and _call_ok(n, a, ans, fn)),
             None,
         )
         if hit is None:
@@ -445,14 +348,14 @@ def outcome(
     kind: str, text: str, answer: JsonDict, tools: list[JsonDict] | None = None, *, truncated: bool = False
 ) -> tuple[float, dict[str, float], str]:
     """`(total, components, failure class)` of one rollout, the way `awpo.rewards.outcome` reports it."""
-    parsed = parse_hermes(text, tools, truncated=truncated)
+    parsed = toolcall.parse(text, tools, truncated=truncated)
     if kind == "toolrl":
         total, fmt, correctness = toolrl(text, answer)
-        return total, {"format": fmt, "correctness": correctness}, parsed.failure
+        return total, {"format": fmt, "correctness": correctness}, parsed["failure"]
     if kind == "exact":
         total, think, calls = exact(parsed, answer)
-        return total, {"think": think, "calls": calls}, parsed.failure
+        return total, {"think": think, "calls": calls}, parsed["failure"]
     if kind == "bfcl":
         ast = bfcl(parsed, answer, tools)
-        return ast, {"ast": ast}, parsed.failure
+        return ast, {"ast": ast}, parsed["failure"]
     raise ValueError(f"unknown reward kind {kind!r}; expected one of: toolrl, exact, bfcl")

@@ -357,12 +357,7 @@ fn golden_toolrl_format_neither() {
 fn golden_toolrl_total_is_format_plus_correctness() {
     // Perfect: 1 + 3 = 4. Malformed without think: 0 + -3 = -3 (the range's ends).
     let t = truth(json!({"tool_calls": [{"name": "f", "arguments": {"a": 1}}]}));
-    let parsed = ParseResult {
-        calls: vec![],
-        reasoning: None,
-        answer: None,
-        failure: FailureClass::NoCall,
-    };
+    let parsed = parsed(vec![], false, FailureClass::NoCall);
     let perfect = calls_text(&[call("f", json!({"a": 1}))]);
     let out = reward::score(RewardKind::ToolRl, &perfect, &parsed, &t, &[]);
     assert_eq!(
@@ -393,6 +388,8 @@ fn parsed(calls: Vec<ToolCall>, think: bool, failure: FailureClass) -> ParseResu
         reasoning: think.then(|| "r".to_owned()),
         answer: None,
         failure,
+        issues: vec![],
+        format: None,
     }
 }
 
@@ -946,4 +943,121 @@ fn kinds_parse_and_list_their_components() {
     }
     let err = RewardKind::from_str("ToolRL").unwrap_err().to_string();
     assert!(err.contains("toolrl, exact, bfcl"), "{err}");
+}
+
+// ---------------------------------------------------------------- batches
+
+mod batch {
+    use super::*;
+    use awpo_core::Error;
+    use awpo_core::reward::batch::{
+        JsonRollouts, outcome_from_json, parse_rollouts, score_rollouts,
+    };
+    use awpo_core::reward::{Rollouts, Toolset, outcome_batch};
+
+    const TOOLS: &str = r#"[{"name": "w", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}]"#;
+
+    fn texts() -> Vec<String> {
+        vec![
+            calls_text(&[call("w", json!({"city": "Paris"}))]),
+            "<think>none fits</think>".to_owned(),
+            calls_text(&[call("w", json!({"town": "Paris"}))]),
+        ]
+    }
+
+    #[test]
+    fn json_batch_scores_each_item_against_its_answer() {
+        let texts = texts();
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let answers = [
+            r#"{"tool_calls": [{"name": "w", "arguments": {"city": "Paris"}}]}"#,
+            r#"{"no_call": true}"#,
+        ];
+        let input = JsonRollouts {
+            texts: &texts,
+            answers: &answers,
+            answer_index: &[0, 1, 0],
+            tools: &[TOOLS],
+            tools_index: &[0, 0, 0],
+            truncated: &[],
+        };
+        let exact = outcome_from_json(RewardKind::Exact, &input).unwrap();
+        // item 0: right call -> 1; item 1: abstains with think -> 1; item 2: unknown param.
+        assert_eq!(exact.total, vec![1.0, 1.0, 0.0]);
+        assert_eq!(
+            exact.failure,
+            vec![
+                FailureClass::Ok,
+                FailureClass::NoCall,
+                FailureClass::SchemaViolation
+            ]
+        );
+        let toolrl = outcome_from_json(RewardKind::ToolRl, &input).unwrap();
+        // item 2: names J = 1, keys J({city},{town}) = 0, no equal value -> not counted;
+        // score 1, S_max = 1 + 2 = 3 -> 6/3 - 3 = -1; format 1 -> total 0.
+        assert_eq!(toolrl.total, vec![4.0, 1.0, 0.0]);
+        assert_eq!(
+            toolrl.components,
+            vec![vec![1.0, 1.0, 1.0], vec![3.0, 0.0, -1.0]]
+        );
+    }
+
+    #[test]
+    fn parse_then_score_equals_the_fused_pass() {
+        let texts = texts();
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let truths = [truth(
+            json!({"tool_calls": [{"name": "w", "arguments": {"city": "Paris"}}]}),
+        )];
+        let toolsets = [Toolset::from_json(&serde_json::from_str(TOOLS).unwrap()).unwrap()];
+        let rollouts = Rollouts {
+            texts: &texts,
+            truths: &truths,
+            truth_index: &[0, 0, 0],
+            toolsets: &toolsets,
+            toolset_index: &[0, 0, 0],
+            truncated: &[false, true, false],
+        };
+        let parsed = parse_rollouts(&rollouts).unwrap();
+        for kind in RewardKind::ALL {
+            assert_eq!(
+                score_rollouts(kind, &rollouts, &parsed).unwrap(),
+                outcome_batch(kind, &rollouts).unwrap()
+            );
+        }
+        assert!(matches!(
+            score_rollouts(RewardKind::Bfcl, &rollouts, &parsed[..2]),
+            Err(Error::InvalidInput(_))
+        ));
+    }
+
+    #[test]
+    fn errors_name_the_item_and_field() {
+        let texts = ["a", "b", "c"];
+        let err = |answers: &[&str], index: &[i64], tools: &[&str]| {
+            let input = JsonRollouts {
+                texts: &texts,
+                answers,
+                answer_index: index,
+                tools,
+                tools_index: &[0, 0, 0],
+                truncated: &[],
+            };
+            outcome_from_json(RewardKind::Exact, &input)
+                .unwrap_err()
+                .to_string()
+        };
+        let m = err(
+            &["{}", r#"{"tool_calls": [{"name": 3}]}"#],
+            &[0, 0, 1],
+            &["[]"],
+        );
+        assert!(m.starts_with("item 2: answer.tool_calls[0].name:"), "{m}");
+        let m = err(&["{}"], &[0, 0, 0], &["[{}]"]);
+        assert!(m.starts_with("item 0: "), "{m}");
+        let m = err(&["{}"], &[0, 0, 1], &["[]"]);
+        assert_eq!(m, "answer index[2] = 1 is out of range for 1 entries");
+        let m = err(&["{}"], &[0, -1, 0], &["[]"]);
+        assert_eq!(m, "answer index[1] = -1 is negative");
+    }
 }

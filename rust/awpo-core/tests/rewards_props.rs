@@ -94,6 +94,8 @@ fn parsed() -> impl Strategy<Value = ParseResult> {
             reasoning,
             answer: None,
             failure,
+            issues: vec![],
+            format: None,
         })
 }
 
@@ -189,6 +191,8 @@ proptest! {
             reasoning: Some(String::new()),
             answer: None,
             failure: if truth.tool_calls.is_empty() { FailureClass::NoCall } else { FailureClass::Ok },
+            issues: vec![],
+            format: None,
         };
         prop_assert_eq!(reward::score(RewardKind::Exact, "", &parsed, &truth, &sigs).total, 1.0);
         // bfcl derives its possible answers from tool_calls when `acceptable` is absent; without

@@ -5,6 +5,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod errors;
+mod reward;
 mod toolcall;
 
 use pyo3::prelude::*;
@@ -42,6 +43,8 @@ mod _native {
     };
 
     // --- outcome rewards ---
+    #[pymodule_export]
+    use super::reward::{outcome_batch, reward_components, reward_range};
 
     // --- advantages ---
 

@@ -45,46 +45,63 @@ pub struct Rollouts<'a> {
     pub truncated: &'a [bool],
 }
 
+/// Checks that `index` has one entry per text and each is below `len`.
+fn check_index(what: &str, index: &[usize], n: usize, len: usize) -> Result<()> {
+    if index.len() != n {
+        return Err(Error::InvalidInput(format!(
+            "{what} has {} entries for {n} texts",
+            index.len()
+        )));
+    }
+    match index.iter().position(|&j| j >= len) {
+        Some(i) => Err(Error::InvalidInput(format!(
+            "{what}[{i}] = {} is out of range for {len} entries",
+            index[i]
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn check_truncated(truncated: &[bool], n: usize) -> Result<()> {
+    if truncated.is_empty() || truncated.len() == n {
+        Ok(())
+    } else {
+        Err(Error::InvalidInput(format!(
+            "truncated has {} flags for {n} texts",
+            truncated.len()
+        )))
+    }
+}
+
 impl Rollouts<'_> {
     /// Checks lengths and indices ([`Error::InvalidInput`] naming the first bad one).
     pub fn validate(&self) -> Result<()> {
         let n = self.texts.len();
-        let check = |what: &str, index: &[usize], len: usize| -> Result<()> {
-            if index.len() != n {
-                return Err(Error::InvalidInput(format!(
-                    "{what} has {} entries for {n} texts",
-                    index.len()
-                )));
-            }
-            match index.iter().position(|&j| j >= len) {
-                Some(i) => Err(Error::InvalidInput(format!(
-                    "{what}[{i}] = {} is out of range for {len} entries",
-                    index[i]
-                ))),
-                None => Ok(()),
-            }
-        };
-        check("answer index", self.truth_index, self.truths.len())?;
-        check("tools index", self.toolset_index, self.toolsets.len())?;
-        if !self.truncated.is_empty() && self.truncated.len() != n {
-            return Err(Error::InvalidInput(format!(
-                "truncated has {} flags for {n} texts",
-                self.truncated.len()
-            )));
-        }
-        Ok(())
+        check_index("answer index", self.truth_index, n, self.truths.len())?;
+        check_index("tools index", self.toolset_index, n, self.toolsets.len())?;
+        check_truncated(self.truncated, n)
     }
 
     fn parse_one(&self, i: usize) -> ParseResult {
         let opts = ParseOptions {
             truncated: self.truncated.get(i).copied().unwrap_or(false),
         };
-        parse(self.texts[i], &self.toolsets[self.toolset_index[i]].schemas, &opts)
+        parse(
+            self.texts[i],
+            &self.toolsets[self.toolset_index[i]].schemas,
+            &opts,
+        )
     }
 
     fn score_one(&self, kind: RewardKind, i: usize, parsed: &ParseResult) -> RewardOutput {
         let sigs = &self.toolsets[self.toolset_index[i]].sigs;
-        score(kind, self.texts[i], parsed, &self.truths[self.truth_index[i]], sigs)
+        score(
+            kind,
+            self.texts[i],
+            parsed,
+            &self.truths[self.truth_index[i]],
+            sigs,
+        )
     }
 }
 
@@ -124,7 +141,9 @@ impl OutcomeBatch {
 /// Parses every rollout (in parallel).
 pub fn parse_rollouts(rollouts: &Rollouts<'_>) -> Result<Vec<ParseResult>> {
     rollouts.validate()?;
-    Ok(par::map_range(rollouts.texts.len(), |i| rollouts.parse_one(i)))
+    Ok(par::map_range(rollouts.texts.len(), |i| {
+        rollouts.parse_one(i)
+    }))
 }
 
 /// Scores already-parsed rollouts (in parallel); `parsed[i]` is the parse of `texts[i]`.
@@ -226,28 +245,24 @@ pub struct JsonRollouts<'a> {
 /// Malformed answers/tools are [`Error::InvalidSpec`] naming the item; bad lengths or indices
 /// [`Error::InvalidInput`]. A model's text is never an error.
 pub fn outcome_from_json(kind: RewardKind, input: &JsonRollouts<'_>) -> Result<OutcomeBatch> {
+    let n = input.texts.len();
     let truth_index = indices("answer index", input.answer_index)?;
     let toolset_index = indices("tools index", input.tools_index)?;
-    let rollouts = Rollouts {
-        texts: input.texts,
-        truths: &[],
-        truth_index: &truth_index,
-        toolsets: &[],
-        toolset_index: &toolset_index,
-        truncated: input.truncated,
-    };
-    // Lengths first, so an index error is reported before any JSON is read.
-    if truth_index.len() != input.texts.len() || toolset_index.len() != input.texts.len() {
-        rollouts.validate()?;
-    }
+    // Lengths and indices first, so they are reported before any JSON is read.
+    check_index("answer index", &truth_index, n, input.answers.len())?;
+    check_index("tools index", &toolset_index, n, input.tools.len())?;
+    check_truncated(input.truncated, n)?;
     let truths = truths_from_json(input.answers, &truth_index)?;
     let toolsets = toolsets_from_json(input.tools, &toolset_index)?;
     outcome_batch(
         kind,
         &Rollouts {
+            texts: input.texts,
             truths: &truths,
+            truth_index: &truth_index,
             toolsets: &toolsets,
-            ..rollouts
+            toolset_index: &toolset_index,
+            truncated: input.truncated,
         },
     )
 }

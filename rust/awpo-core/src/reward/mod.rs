@@ -8,12 +8,14 @@
 //! | `toolrl` | `format + correctness`        | `format`, `correctness` | [-3, 4] |
 //! | `exact`  | `think · calls`               | `think`, `calls`      | [0, 1]   |
 //! | `bfcl`   | `ast`                         | `ast`                 | [0, 1]   |
+pub mod batch;
 pub mod bfcl;
 pub mod exact;
 pub mod toolrl;
 mod truth;
 pub mod value;
 
+pub use batch::{OutcomeBatch, Rollouts, Toolset, outcome_batch};
 pub use bfcl::FunctionSig;
 pub use truth::{AcceptableCall, GroundTruth};
 
