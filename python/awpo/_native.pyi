@@ -142,4 +142,100 @@ def reward_components(kind: str) -> list[str]:
 
 # --- advantages ---
 
+@final
+class AdvantageConfig:
+    """The advantage estimator's options (ALGORITHM.md §1–§4, §6); every unset field takes the spec's default.
+
+    Options are spelled as in configs: `estimator` in grpo | naive_sum | norm_sum | awpo, `gate` in
+    soft | hard | ratio | off, `weight` in linear | off, `clip` in on | off, `scale` in std | none.
+    An unknown spelling or an out-of-range number raises `ValueError`.
+    """
+
+    def __new__(
+        cls,
+        *,
+        estimator: str | None = ...,
+        gate: str | None = ...,
+        weight: str | None = ...,
+        clip: str | None = ...,
+        scale: str | None = ...,
+        tau_r: float | None = ...,
+        tau_o: float | None = ...,
+        lam: float | None = ...,
+        w_floor: float | None = ...,
+        kappa: float | None = ...,
+        delta0: float | None = ...,
+        eps: float | None = ...,
+        outcome_min: float | None = ...,
+        outcome_max: float | None = ...,
+    ) -> AdvantageConfig: ...
+    @property
+    def estimator(self) -> str:
+        """Which advantage is computed (§6); default `awpo`."""
+    @property
+    def gate(self) -> str:
+        """Gate mode (§2); default `soft`."""
+    @property
+    def weight(self) -> str:
+        """Weight mode (§3); default `linear`."""
+    @property
+    def clip(self) -> str:
+        """Tailored clipping (§4); default `on`."""
+    @property
+    def scale(self) -> str:
+        """Scaling of `Ao` (§1); default `std`."""
+    @property
+    def tau_r(self) -> float:
+        """The judge discriminates only where `sd_r > tau_r` (§2); default 0.05."""
+    @property
+    def tau_o(self) -> float:
+        """Outcomes tie where `sd_o <= tau_o` (§2); default 1e-6."""
+    @property
+    def lam(self) -> float:
+        """Scale of the reasoning term (§3, §6); default 1.0."""
+    @property
+    def w_floor(self) -> float:
+        """The weight a solved prompt keeps (§3); default 0.25."""
+    @property
+    def kappa(self) -> float:
+        """The reasoning term is bounded by `kappa * |Ao_i|` (§4); default 0.5."""
+    @property
+    def delta0(self) -> float:
+        """The bound where `|Ao_i| <= eps` (§4); default 1.0."""
+    @property
+    def eps(self) -> float:
+        """Denominator guard and the `|Ao_i| > eps` threshold; default 1e-6."""
+    @property
+    def outcome_min(self) -> float:
+        """`Ro_min`, the outcome reward's lower bound; default 0.0."""
+    @property
+    def outcome_max(self) -> float:
+        """`Ro_max`, the outcome reward's upper bound; default 1.0."""
+    @staticmethod
+    def options() -> dict[str, list[str]]:
+        """The allowed spellings of each option, e.g. `{"gate": ["soft", "hard", "ratio", "off"], ...}`."""
+
+def compute_advantages(
+    outcome: npt.NDArray[np.float64],
+    reasoning: npt.NDArray[np.float64],
+    offsets: npt.NDArray[np.int64],
+    *,
+    config: AdvantageConfig,
+) -> tuple[
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.bool_],
+    npt.NDArray[np.uint32],
+]:
+    """Advantages of a batch of groups (ALGORITHM.md §1–§4, §6), zero-copy, with the GIL released.
+
+    Inputs must be contiguous 1-D arrays of exactly these dtypes (else `TypeError`): `outcome` `Ro_i`
+    (finite, inside the outcome range), `reasoning` `Rr_i` in [0, 1] with NaN for a missing judge
+    score, `offsets` `[0, ..., N]` strictly increasing (group k = rows `offsets[k]:offsets[k+1]`).
+    Returns `(advantage, reasoning_share, gate, weight, tied, bound_hit)`: two arrays per row, four
+    per group. Bad lengths, offsets or values raise `ValueError` naming the index.
+    """
+
 # --- sandbox ---

@@ -4,6 +4,7 @@
 //! moves the result out (STYLE.md §4). Logic lives in awpo-core.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod advantage;
 mod errors;
 mod reward;
 mod toolcall;
@@ -47,6 +48,8 @@ mod _native {
     use super::reward::{outcome_batch, reward_components, reward_range};
 
     // --- advantages ---
+    #[pymodule_export]
+    use super::advantage::{PyAdvantageConfig, compute_advantages};
 
     // --- sandbox ---
 
