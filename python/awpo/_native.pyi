@@ -119,19 +119,19 @@ def parse_tool_calls_batch(
 def outcome_batch(
     kind: str,
     texts: list[str],
-    answers: list[str],
-    answer_index: npt.NDArray[np.int64],
-    tools: list[str],
-    tools_index: npt.NDArray[np.int64],
+    answers: list[Any],
+    tools: list[Any],
     truncated: npt.NDArray[np.bool_] | None = None,
 ) -> tuple[npt.NDArray[np.float64], list[npt.NDArray[np.float64]], list[str]]:
     """Parses and scores a batch of rollouts in parallel, without the GIL.
 
-    Item `i` is `texts[i]`, scored against the Task answer `answers[answer_index[i]]` (JSON text)
-    with the tools `tools[tools_index[i]]` (a JSON array of OpenAI function schemas). Returns the
-    total per item, one array per component (in the order of `reward_components(kind)`), and the
-    parse failure class per item. Raises `ValueError` for an unknown kind, bad lengths or indices,
-    and for a malformed answer or schema (the message names the item and the field).
+    Item `i` is `texts[i]`, scored against the Task answer `answers[i]` (a dict or a pydantic
+    `awpo.data.Answer`) with the tools `tools[i]` (a list of OpenAI function schemas). Items that
+    share one answer or tool-list object (the rollouts of a task) are converted and compiled once.
+    `truncated[i]`: the generation stopped on the length budget. Returns the total per item, one
+    array per component (in the order of `reward_components(kind)`), and the parse failure class
+    per item. Raises `ValueError` for an unknown kind, mismatched lengths, and a malformed answer or
+    schema, `TypeError` for a value that is not JSON-like; the message names the item and field.
     """
 
 def reward_range(kind: str) -> tuple[float, float]:

@@ -185,13 +185,22 @@ def test_reward_range_per_kind() -> None:
         ([{"no_call": True, "tool_calls": [{"name": "f"}]}, {}, {}], r"item 0: answer\.no_call"),
         ([{}, {}, {"acceptable": [{"f": {"a": 1}}]}], r"item 2: answer\.acceptable\[0\]\.f\.a"),
         ([{}, {"oops": 1}, {}], r"item 1: answer: unknown key"),
-        ([{}, {}, {"response": object()}], r"item 2: answer is not JSON-serialisable"),
-        ([{}, {}, [1]], r"item 2: answer must be a mapping"),
+        ([{}, {}, [1]], r"item 2: answer: expected an object, got an array"),
     ],
 )
 def test_malformed_answers_name_item_and_field(answers: list[Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         outcome(["a", "b", "c"], answers, TOOLS)
+
+
+def test_non_json_values_raise_type_error_naming_the_item() -> None:
+    shared = {"response": object()}
+    with pytest.raises(TypeError, match=r"item 1: answer\.response: object is not JSON-like"):
+        outcome(["a", "b", "c"], [{}, shared, shared], TOOLS)
+    with pytest.raises(TypeError, match=r"item 0: answer: keys must be str, not int"):
+        outcome(["a"], [{1: "x"}], TOOLS)
+    with pytest.raises(ValueError, match=r"item 0: answer\.tool_calls\[0\]\.arguments\.x: NaN is not a finite number"):
+        outcome(["a"], [{"tool_calls": [{"name": "f", "arguments": {"x": float("nan")}}]}], TOOLS)
 
 
 def test_malformed_tools_name_item_and_field() -> None:

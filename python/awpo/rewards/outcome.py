@@ -12,7 +12,6 @@ batch.failure[0]              # "ok", "no_call", "malformed_json", ...
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
@@ -26,7 +25,7 @@ from awpo import _native
 RewardKind: TypeAlias = Literal["toolrl", "exact", "bfcl"]
 REWARD_KINDS: tuple[RewardKind, ...] = ("toolrl", "exact", "bfcl")
 
-AnswerLike: TypeAlias = "Mapping[str, Any] | BaseModel"
+AnswerLike: TypeAlias = "Mapping[str, Any] | BaseModel"  # a Task answer dict or an awpo.data.Answer
 ToolList: TypeAlias = "Sequence[Mapping[str, Any]]"
 
 
@@ -66,49 +65,10 @@ def _check_kind(kind: str) -> None:
         raise ValueError(f"unknown reward kind {kind!r}; expected one of: {', '.join(REWARD_KINDS)}")
 
 
-def _answer_json(answer: object, item: int) -> str:
-    if isinstance(answer, BaseModel):
-        answer = answer.model_dump(mode="json")
-    if not isinstance(answer, Mapping):
-        raise ValueError(f"item {item}: answer must be a mapping or an awpo.data.Answer, got {type(answer).__name__}")
-    try:
-        return json.dumps(answer, allow_nan=False)
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"item {item}: answer is not JSON-serialisable ({e})") from e
-
-
-def _tools_json(tools: object, item: int) -> str:
-    if isinstance(tools, (str, bytes)) or not isinstance(tools, Sequence):
-        raise ValueError(f"item {item}: tools must be a list of function schemas, got {type(tools).__name__}")
-    try:
-        return json.dumps(list(tools), allow_nan=False)
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"item {item}: tools are not JSON-serialisable ({e})") from e
-
-
-def _dedupe(values: Sequence[object], to_json: Any) -> tuple[list[str], npt.NDArray[np.int64]]:
-    """Distinct values as JSON and, per item, the index of its value. The same object (as in
-    a group of rollouts sharing a task) is converted once; equal JSON is sent once."""
-    by_id: dict[int, int] = {}
-    by_json: dict[str, int] = {}
-    distinct: list[str] = []
-    index = np.empty(len(values), dtype=np.int64)
-    for i, v in enumerate(values):
-        j = by_id.get(id(v))
-        if j is None:
-            text = to_json(v, i)
-            j = by_json.setdefault(text, len(distinct))
-            if j == len(distinct):
-                distinct.append(text)
-            by_id[id(v)] = j
-        index[i] = j
-    return distinct, index
-
-
-def _per_item_tools(tools: ToolList | Sequence[ToolList] | None, n: int) -> Sequence[object]:
-    """One tool list for every item, or one per item."""
+def _per_item_tools(tools: ToolList | Sequence[ToolList] | None, n: int) -> list[Any]:
+    """One tool list per item (the same object for every item when one list is given)."""
     if tools is None:
-        return [()] * n
+        return [[]] * n
     if isinstance(tools, (str, bytes, Mapping)) or not isinstance(tools, Sequence):
         raise ValueError(
             f"tools must be a list of function schemas or one such list per item, got {type(tools).__name__}"
@@ -117,7 +77,7 @@ def _per_item_tools(tools: ToolList | Sequence[ToolList] | None, n: int) -> Sequ
         return [tools] * n
     if len(tools) != n:
         raise ValueError(f"tools has {len(tools)} lists for {n} texts; pass one list for all or one per text")
-    return tools
+    return list(tools)
 
 
 def outcome(
@@ -134,7 +94,8 @@ def outcome(
         texts: The N model outputs. A text is never an error: malformed output gets a low
             reward and its failure class.
         answers: Per text, the Task `answer` (a dict or an `awpo.data.Answer`): `tool_calls`,
-            `response`, `no_call`, `acceptable`. Rollouts of one task may share one object.
+            `response`, `no_call`, `acceptable`. Rollouts of one task should share one object:
+            each distinct object (by identity) is converted once, in Rust.
         tools: The OpenAI function schemas: one list for all texts, or one list per text
             (`None`: no tools, nothing schema-checked).
         kind: `"toolrl"` (format + correctness, in [-3, 4]), `"exact"` (binary, think block +
@@ -148,14 +109,13 @@ def outcome(
     Raises:
         ValueError: unknown `kind`, mismatched lengths, or a malformed answer or tool schema (the
             message names the item and the field).
+        TypeError: an answer or schema holds a value that is not JSON-like (names the item).
     """
     _check_kind(kind)
     texts = list(texts)
     n = len(texts)
     if len(answers) != n:
         raise ValueError(f"answers has {len(answers)} entries for {n} texts; pass one answer per text")
-    answer_json, answer_index = _dedupe(answers, _answer_json)
-    tools_json, tools_index = _dedupe(_per_item_tools(tools, n), _tools_json)
     flags: npt.NDArray[np.bool_] | None = None
     if isinstance(truncated, bool):
         flags = np.full(n, truncated, dtype=np.bool_)
@@ -163,9 +123,7 @@ def outcome(
         flags = np.asarray(truncated, dtype=np.bool_)
         if flags.shape != (n,):
             raise ValueError(f"truncated has shape {flags.shape} for {n} texts; pass one flag per text")
-    total, columns, failure = _native.outcome_batch(
-        kind, texts, answer_json, answer_index, tools_json, tools_index, flags
-    )
+    total, columns, failure = _native.outcome_batch(kind, texts, list(answers), _per_item_tools(tools, n), flags)
     low, high = _native.reward_range(kind)
     names = _native.reward_components(kind)
     return OutcomeBatch(

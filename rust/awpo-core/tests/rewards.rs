@@ -970,14 +970,14 @@ mod batch {
         let texts = texts();
         let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
         let answers = [
-            r#"{"tool_calls": [{"name": "w", "arguments": {"city": "Paris"}}]}"#,
-            r#"{"no_call": true}"#,
+            json!({"tool_calls": [{"name": "w", "arguments": {"city": "Paris"}}]}),
+            json!({"no_call": true}),
         ];
         let input = JsonRollouts {
             texts: &texts,
             answers: &answers,
             answer_index: &[0, 1, 0],
-            tools: &[TOOLS],
+            tools: &[serde_json::from_str(TOOLS).unwrap()],
             tools_index: &[0, 0, 0],
             truncated: &[],
         };
@@ -1034,7 +1034,7 @@ mod batch {
     #[test]
     fn errors_name_the_item_and_field() {
         let texts = ["a", "b", "c"];
-        let err = |answers: &[&str], index: &[i64], tools: &[&str]| {
+        let err = |answers: &[Value], index: &[usize], tools: &[Value]| {
             let input = JsonRollouts {
                 texts: &texts,
                 answers,
@@ -1048,16 +1048,18 @@ mod batch {
                 .to_string()
         };
         let m = err(
-            &["{}", r#"{"tool_calls": [{"name": 3}]}"#],
+            &[json!({}), json!({"tool_calls": [{"name": 3}]})],
             &[0, 0, 1],
-            &["[]"],
+            &[json!([])],
         );
         assert!(m.starts_with("item 2: answer.tool_calls[0].name:"), "{m}");
-        let m = err(&["{}"], &[0, 0, 0], &["[{}]"]);
+        let m = err(&[json!({})], &[0, 0, 0], &[json!([{}])]);
         assert!(m.starts_with("item 0: "), "{m}");
-        let m = err(&["{}"], &[0, 0, 1], &["[]"]);
+        let m = err(&[json!({})], &[0, 0, 1], &[json!([])]);
         assert_eq!(m, "answer index[2] = 1 is out of range for 1 entries");
-        let m = err(&["{}"], &[0, -1, 0], &["[]"]);
-        assert_eq!(m, "answer index[1] = -1 is negative");
+        assert_eq!(
+            awpo_core::reward::batch::dedupe(&[7, 3, 7, 9, 3]),
+            (vec![0, 1, 3], vec![0, 1, 0, 2, 1])
+        );
     }
 }

@@ -176,11 +176,12 @@ pub fn outcome_batch(kind: RewardKind, rollouts: &Rollouts<'_>) -> Result<Outcom
     Ok(OutcomeBatch::collect(kind, rows))
 }
 
-/// The item that first uses entry `u` of a deduplicated list (for error messages).
-fn first_user(index: &[usize], u: usize) -> String {
+/// `"item i"` for the first item `i` whose index is `u` (for error messages about a shared
+/// answer or tool set), or `"entry u"` when no item uses it.
+pub fn first_user<T: Copy + TryInto<usize>>(index: &[T], u: usize) -> String {
     index
         .iter()
-        .position(|&j| j == u)
+        .position(|&j| j.try_into().ok() == Some(u))
         .map_or_else(|| format!("entry {u}"), |i| format!("item {i}"))
 }
 
@@ -191,52 +192,56 @@ fn label(e: Error, who: &str) -> Error {
     }
 }
 
-/// Converts indices given as `i64` (NumPy's default) to `usize`.
-pub fn indices(what: &str, index: &[i64]) -> Result<Vec<usize>> {
-    index
+/// Groups equal keys (e.g. object identities): returns the position of each distinct key's first
+/// item and, per item, the number of its distinct key. Rollouts of one task share its answer and
+/// tools, so each distinct one is then converted and compiled once.
+pub fn dedupe(keys: &[usize]) -> (Vec<usize>, Vec<usize>) {
+    let mut seen: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    let mut first = Vec::new();
+    let index = keys
         .iter()
         .enumerate()
-        .map(|(i, &j)| {
-            usize::try_from(j)
-                .map_err(|_| Error::InvalidInput(format!("{what}[{i}] = {j} is negative")))
+        .map(|(i, &k)| {
+            *seen.entry(k).or_insert_with(|| {
+                first.push(i);
+                first.len() - 1
+            })
         })
-        .collect()
+        .collect();
+    (first, index)
 }
 
-/// Reads distinct ground truths from JSON text; an error names the first item using the bad one.
-pub fn truths_from_json(answers: &[&str], index: &[usize]) -> Result<Vec<GroundTruth>> {
+/// Reads distinct Task `answer` objects; an error names the first item using the bad one.
+pub fn truths_from_json(answers: &[Value], index: &[usize]) -> Result<Vec<GroundTruth>> {
     par::map_range(answers.len(), |u| {
-        GroundTruth::from_json_str(answers[u]).map_err(|e| label(e, &first_user(index, u)))
+        GroundTruth::from_json(&answers[u]).map_err(|e| label(e, &first_user(index, u)))
     })
     .into_iter()
     .collect()
 }
 
-/// Compiles distinct tool sets from JSON text; an error names the first item using the bad one.
-pub fn toolsets_from_json(tools: &[&str], index: &[usize]) -> Result<Vec<Toolset>> {
+/// Compiles distinct tool lists; an error names the first item using the bad one.
+pub fn toolsets_from_json(tools: &[Value], index: &[usize]) -> Result<Vec<Toolset>> {
     par::map_range(tools.len(), |u| {
-        let who = first_user(index, u);
-        let v: Value = serde_json::from_str(tools[u])
-            .map_err(|e| Error::InvalidSpec(format!("{who}: tools: not valid JSON ({e})")))?;
-        Toolset::from_json(&v).map_err(|e| label(e, &who))
+        Toolset::from_json(&tools[u]).map_err(|e| label(e, &first_user(index, u)))
     })
     .into_iter()
     .collect()
 }
 
-/// Everything a caller holding JSON text passes (the Python binding, `awpo-bench`).
+/// Everything a caller holding JSON values passes (the Python binding).
 #[derive(Clone, Copy, Debug)]
 pub struct JsonRollouts<'a> {
     /// Model outputs.
     pub texts: &'a [&'a str],
-    /// Distinct Task `answer` objects, as JSON.
-    pub answers: &'a [&'a str],
+    /// Distinct Task `answer` objects.
+    pub answers: &'a [Value],
     /// Per text, its entry in `answers`.
-    pub answer_index: &'a [i64],
-    /// Distinct tool lists (JSON arrays of OpenAI function schemas).
-    pub tools: &'a [&'a str],
+    pub answer_index: &'a [usize],
+    /// Distinct tool lists (arrays of OpenAI function schemas).
+    pub tools: &'a [Value],
     /// Per text, its entry in `tools`.
-    pub tools_index: &'a [i64],
+    pub tools_index: &'a [usize],
     /// Per text, whether the generation hit the length budget; empty = none did.
     pub truncated: &'a [bool],
 }
@@ -246,22 +251,20 @@ pub struct JsonRollouts<'a> {
 /// [`Error::InvalidInput`]. A model's text is never an error.
 pub fn outcome_from_json(kind: RewardKind, input: &JsonRollouts<'_>) -> Result<OutcomeBatch> {
     let n = input.texts.len();
-    let truth_index = indices("answer index", input.answer_index)?;
-    let toolset_index = indices("tools index", input.tools_index)?;
-    // Lengths and indices first, so they are reported before any JSON is read.
-    check_index("answer index", &truth_index, n, input.answers.len())?;
-    check_index("tools index", &toolset_index, n, input.tools.len())?;
+    // Lengths and indices first, so they are reported before any answer is read.
+    check_index("answer index", input.answer_index, n, input.answers.len())?;
+    check_index("tools index", input.tools_index, n, input.tools.len())?;
     check_truncated(input.truncated, n)?;
-    let truths = truths_from_json(input.answers, &truth_index)?;
-    let toolsets = toolsets_from_json(input.tools, &toolset_index)?;
+    let truths = truths_from_json(input.answers, input.answer_index)?;
+    let toolsets = toolsets_from_json(input.tools, input.tools_index)?;
     outcome_batch(
         kind,
         &Rollouts {
             texts: input.texts,
             truths: &truths,
-            truth_index: &truth_index,
+            truth_index: input.answer_index,
             toolsets: &toolsets,
-            toolset_index: &toolset_index,
+            toolset_index: input.tools_index,
             truncated: input.truncated,
         },
     )

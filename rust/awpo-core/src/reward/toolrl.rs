@@ -17,7 +17,38 @@
 use super::truth::GroundTruth;
 use super::value::{json_eq, map_eq};
 use crate::toolcall::ToolCall;
+use memchr::memmem::Finder;
 use serde_json::{Map, Value};
+use std::sync::LazyLock;
+
+const CALL_OPEN: &str = "<tool_call>";
+const CALL_CLOSE: &str = "</tool_call>";
+const RESP_OPEN: &str = "<response>";
+const RESP_CLOSE: &str = "</response>";
+
+/// SIMD substring searchers, built once (`str::find` is several times slower on these texts).
+static F_CALL_OPEN: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(CALL_OPEN));
+static F_CALL_CLOSE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(CALL_CLOSE));
+static F_RESP_OPEN: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(RESP_OPEN));
+static F_RESP_CLOSE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(RESP_CLOSE));
+static F_THINK_CALL: LazyLock<Finder<'static>> =
+    LazyLock::new(|| Finder::new("</think>\n<tool_call>\n"));
+static F_THINK_RESP: LazyLock<Finder<'static>> =
+    LazyLock::new(|| Finder::new("</think>\n<response>"));
+static F_CALL_RESP: LazyLock<Finder<'static>> =
+    LazyLock::new(|| Finder::new("\n</tool_call>\n<response>"));
+
+fn find(s: &str, f: &Finder<'_>) -> Option<usize> {
+    f.find(s.as_bytes())
+}
+
+/// Whether the tag occurs exactly once (Python `s.count(tag) == 1`; tags cannot overlap).
+fn exactly_once(s: &str, f: &Finder<'_>) -> bool {
+    match find(s, f) {
+        Some(i) => f.find(&s.as_bytes()[i + f.needle().len()..]).is_none(),
+        None => false,
+    }
+}
 
 /// Lowest correctness (no block, or a malformed line).
 pub const CORRECTNESS_MIN: f64 = -3.0;
@@ -43,10 +74,6 @@ fn between<'a>(s: &'a str, pre: &str, suf: &str) -> Option<&'a str> {
     }
 }
 
-fn count(s: &str, tag: &str) -> usize {
-    s.matches(tag).count()
-}
-
 /// Format in {0, 1} (REWARDS.md), on the stripped text `s`, `.` spanning newlines, anchored:
 ///
 /// | ground truth   | pattern                                                                  | tag counts            |
@@ -59,32 +86,27 @@ fn count(s: &str, tag: &str) -> usize {
 /// An anchored `P.*X.*S` matches iff the text starts with `P`, ends with `S` (not overlapping)
 /// and `X` occurs in between; two inner literals must occur in order without overlap.
 pub fn format_ok(s: &str, has_calls: bool, has_response: bool) -> bool {
-    const CALL_OPEN: &str = "<tool_call>";
-    const CALL_CLOSE: &str = "</tool_call>";
-    const RESP_OPEN: &str = "<response>";
-    const RESP_CLOSE: &str = "</response>";
-    let one_call_block = || count(s, CALL_OPEN) == 1 && count(s, CALL_CLOSE) == 1;
-    let one_response = || count(s, RESP_OPEN) == 1 && count(s, RESP_CLOSE) == 1;
+    let one_call_block = || exactly_once(s, &F_CALL_OPEN) && exactly_once(s, &F_CALL_CLOSE);
+    let one_response = || exactly_once(s, &F_RESP_OPEN) && exactly_once(s, &F_RESP_CLOSE);
     match (has_calls, has_response) {
         (true, false) => {
-            one_call_block()
-                && between(s, "<think>", "\n</tool_call>")
-                    .is_some_and(|mid| mid.contains("</think>\n<tool_call>\n"))
+            between(s, "<think>", "\n</tool_call>")
+                .is_some_and(|mid| find(mid, &F_THINK_CALL).is_some())
+                && one_call_block()
         }
         (false, true) => {
-            one_response()
-                && between(s, "<think>", "</response>")
-                    .is_some_and(|mid| mid.contains("</think>\n<response>"))
+            between(s, "<think>", "</response>")
+                .is_some_and(|mid| find(mid, &F_THINK_RESP).is_some())
+                && one_response()
         }
         (true, true) => {
-            one_call_block()
-                && one_response()
-                && between(s, "<think>", "</response>").is_some_and(|mid| {
-                    const FIRST: &str = "</think>\n<tool_call>\n";
-                    mid.find(FIRST).is_some_and(|i| {
-                        mid[i + FIRST.len()..].contains("\n</tool_call>\n<response>")
-                    })
+            between(s, "<think>", "</response>").is_some_and(|mid| {
+                find(mid, &F_THINK_CALL).is_some_and(|i| {
+                    let rest = &mid[i + F_THINK_CALL.needle().len()..];
+                    find(rest, &F_CALL_RESP).is_some()
                 })
+            }) && one_call_block()
+                && one_response()
         }
         (false, false) => between(s, "<think>", "</think>").is_some(),
     }
@@ -93,16 +115,18 @@ pub fn format_ok(s: &str, has_calls: bool, has_response: bool) -> bool {
 /// The text of ToolRL's call block: `s.split("<tool_call>")[1].split("</tool_call>")[0].strip()`,
 /// when both tags occur somewhere in `s` (ToolRL's two asserts); `None` otherwise.
 pub fn call_block(s: &str) -> Option<&str> {
-    const CALL_OPEN: &str = "<tool_call>";
-    let open = s.find(CALL_OPEN)?;
-    if !s.contains("</tool_call>") {
+    let open = find(s, &F_CALL_OPEN)?;
+    let after = &s[open + CALL_OPEN.len()..];
+    let close = find(after, &F_CALL_CLOSE);
+    // ToolRL asserts `</tool_call>` occurs somewhere; it may only precede the first open.
+    if close.is_none() && find(&s[..open], &F_CALL_CLOSE).is_none() {
         return None;
     }
-    let after = &s[open + CALL_OPEN.len()..];
-    let segment = after.find(CALL_OPEN).map_or(after, |i| &after[..i]);
-    let block = segment
-        .find("</tool_call>")
-        .map_or(segment, |i| &segment[..i]);
+    let segment = find(after, &F_CALL_OPEN).map_or(after, |i| &after[..i]);
+    let block = match close {
+        Some(j) if j < segment.len() => &segment[..j],
+        _ => segment,
+    };
     Some(py_strip(block))
 }
 
