@@ -82,7 +82,8 @@ class PolicyLossOutput:
 def kl_estimate(logp: Tensor, logp_ref: Tensor, kind: KlEstimator) -> Tensor:
     """Per-token estimate of KL(policy || reference) from samples of the policy (Schulman's k1/k2/k3).
 
-    With `log_r = logp_ref - logp`: `k1 = -log_r`, `k2 = log_r^2 / 2`, `k3 = exp(log_r) - 1 - log_r`.
+    With `log_r = logp_ref - logp`: `k1 = -log_r`, `k2 = log_r^2 / 2`, `k3 = exp(log_r) - 1 - log_r`
+    (inside `exp`, `log_r` is clamped to `[-LOG_RATIO_CLAMP, LOG_RATIO_CLAMP]` so k3 stays finite).
     """
     log_r = logp_ref - logp
     if kind == "k1":
@@ -102,7 +103,7 @@ def _check_shapes(name: str, x: Tensor | None, shape: tuple[int, ...]) -> None:
 def aggregate(per_token: Tensor, valid: Tensor, norm: LossNormalizer, mode: str) -> Tensor:
     """Reduce (B, T) token losses to this batch's share of the global loss (§5 aggregation)."""
     weights = valid.to(per_token.dtype)  # (B, T)
-    masked = torch.where(valid, per_token, 0.0)  # (B, T)
+    masked = per_token * weights  # (B, T); finite everywhere, as policy_loss zeroes padding first
     if mode == "token-mean":
         return masked.sum() / norm.n_tokens
     if mode == "seq-mean-token-mean":
@@ -188,11 +189,13 @@ def policy_loss(
     loss = aggregate(per_token, valid, norm, cfg.aggregation)
 
     with torch.no_grad():
+        weights = valid.to(dtype)  # (B, T)
         n_valid = int(valid.sum())
         denom = max(n_valid, 1)
 
         def mean(x: Tensor) -> Tensor:
-            return torch.where(valid, x.to(torch.float64), 0.0).sum() / denom
+            # every x here is finite on padding (sanitised above), so a weighted sum masks it
+            return torch.sum(x.to(dtype) * weights, dtype=torch.float64) / denom
 
         low = (ratio < 1.0 - eps_lo) & (adv < 0)
         high = (ratio > 1.0 + eps_hi) & (adv > 0)

@@ -1,8 +1,12 @@
-//! Criterion micro-bench of `advantage::compute`: 1M rollouts in groups of 8, serial and parallel,
-//! for each estimator. Run: `cargo bench -p awpo-core --bench advantage`.
+//! Criterion micro-bench of the advantage engine: 1M rollouts in groups of 8, serial and parallel,
+//! for each estimator, into reused buffers (`compute_into`, what the Python binding does); plus the
+//! allocating `compute`, whose fresh `Vec`s add a page fault per 4 KiB.
+//! Run: `cargo bench -p awpo-core --bench advantage`.
 use std::hint::black_box;
 
-use awpo_core::advantage::{AdvantageConfig, Estimator, compute, uniform_offsets};
+use awpo_core::advantage::{
+    AdvantageConfig, AdvantageOutput, Estimator, compute, compute_into, uniform_offsets,
+};
 use awpo_core::par;
 use criterion::{Criterion, criterion_group, criterion_main};
 
@@ -36,6 +40,10 @@ fn bench(c: &mut Criterion) {
     };
     let mut group = c.benchmark_group("advantage_1M_g8");
     group.sample_size(20);
+    let mut out = match compute(&o, &r, &offsets, &AdvantageConfig::default()) {
+        Ok(out) => out,
+        Err(e) => panic!("{e}"),
+    };
     for est in [
         Estimator::Awpo,
         Estimator::Grpo,
@@ -47,10 +55,25 @@ fn bench(c: &mut Criterion) {
             let name = format!("{}/{}", est, if parallel { "parallel" } else { "serial" });
             group.bench_function(name, |b| {
                 par::set_parallelism(parallel);
-                b.iter(|| compute(black_box(&o), black_box(&r), black_box(&offsets), &cfg));
+                b.iter(|| {
+                    compute_into(
+                        black_box(&o),
+                        black_box(&r),
+                        &offsets,
+                        &cfg,
+                        out.as_out_mut(),
+                    )
+                });
             });
         }
     }
+    let cfg = AdvantageConfig::default();
+    group.bench_function("awpo/serial/allocating", |b| {
+        par::set_parallelism(false);
+        b.iter(|| -> Option<AdvantageOutput> {
+            compute(black_box(&o), black_box(&r), &offsets, &cfg).ok()
+        });
+    });
     par::set_parallelism(true);
     group.finish();
 }

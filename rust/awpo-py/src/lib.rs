@@ -7,6 +7,7 @@
 mod advantage;
 mod errors;
 mod reward;
+mod sandbox;
 mod toolcall;
 
 use pyo3::prelude::*;
@@ -52,6 +53,8 @@ mod _native {
     use super::advantage::{PyAdvantageConfig, compute_advantages};
 
     // --- sandbox ---
+    #[pymodule_export]
+    use super::sandbox::{PyCallResult, PyRunResult, PySandboxPool, PySandboxSupervisor};
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {

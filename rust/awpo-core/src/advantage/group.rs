@@ -64,6 +64,81 @@ pub(crate) fn moments<const SKIP_NAN: bool>(xs: &[f64]) -> (usize, f64, f64) {
     (n, mu, dmax * (ss_scaled / nf).sqrt())
 }
 
+/// [`moments`] of the outcomes (all values) and of the judge scores (non-NaN values) of one group,
+/// fused into two passes over both arrays (the hot path of `awpo`/`norm_sum`). Same arithmetic, in
+/// the same order, as two [`moments`] calls; the rare over/underflow case falls back to them.
+/// Returns `((mu_o, sd_o), (n_r, mu_r, sd_r))`.
+#[inline]
+fn moments_pair(ro: &[f64], rr: &[f64]) -> ((f64, f64), (usize, f64, f64)) {
+    let n = ro.len().min(rr.len());
+    let (ro, rr) = (&ro[..n], &rr[..n]);
+    let (mut sum_o, mut lo_o, mut hi_o) = (0.0f64, f64::INFINITY, f64::NEG_INFINITY);
+    let (mut n_r, mut sum_r, mut lo_r, mut hi_r) =
+        (0usize, 0.0f64, f64::INFINITY, f64::NEG_INFINITY);
+    for i in 0..n {
+        let (o, r) = (ro[i], rr[i]);
+        sum_o += o;
+        lo_o = if o < lo_o { o } else { lo_o };
+        hi_o = if o > hi_o { o } else { hi_o };
+        let present = !r.is_nan();
+        n_r += usize::from(present);
+        sum_r += if present { r } else { 0.0 };
+        lo_r = if r < lo_r { r } else { lo_r };
+        hi_r = if r > hi_r { r } else { hi_r };
+    }
+    let tie_o = lo_o == hi_o;
+    let tie_r = lo_r == hi_r;
+    let mu_o = if tie_o { lo_o } else { sum_o / n as f64 };
+    let mu_r = if n_r == 0 {
+        f64::NAN
+    } else if tie_r {
+        lo_r
+    } else {
+        sum_r / n_r as f64
+    };
+    if n == 0 || !mu_o.is_finite() {
+        return (drop_n(moments::<false>(ro)), moments::<true>(rr));
+    }
+    let (mut ss_o, mut ss_r) = (0.0f64, 0.0f64);
+    for i in 0..n {
+        let (o, r) = (ro[i], rr[i]);
+        let d_o = o - mu_o;
+        ss_o += d_o * d_o;
+        let d_r = r - mu_r;
+        ss_r += if r.is_nan() { 0.0 } else { d_r * d_r };
+    }
+    let var_o = ss_o / n as f64;
+    let var_r = ss_r / n_r as f64;
+    let stats_o = if tie_o {
+        (mu_o, 0.0)
+    } else if var_o.is_normal() {
+        (mu_o, var_o.sqrt())
+    } else {
+        drop_n(moments::<false>(ro))
+    };
+    let stats_r = if n_r == 0 {
+        (0, f64::NAN, f64::NAN)
+    } else if tie_r {
+        (n_r, mu_r, 0.0)
+    } else if var_r.is_normal() {
+        (n_r, mu_r, var_r.sqrt())
+    } else {
+        moments::<true>(rr)
+    };
+    (stats_o, stats_r)
+}
+
+/// One row is valid: the outcome inside `bounds` (so finite: a NaN fails both comparisons, an
+/// infinity one), the judge score NaN (missing) or in `[0, 1]`. Branch-free.
+#[inline]
+pub(crate) fn row_ok(o: f64, r: f64, bounds: (f64, f64)) -> bool {
+    (o >= bounds.0) & (o <= bounds.1) & (r.is_nan() | (0.0..=1.0).contains(&r))
+}
+
+fn drop_n((_, mu, sd): (usize, f64, f64)) -> (f64, f64) {
+    (mu, sd)
+}
+
 fn present_values<const SKIP_NAN: bool>(xs: &[f64]) -> impl Iterator<Item = f64> + '_ {
     xs.iter().copied().filter(|x| !(SKIP_NAN && x.is_nan()))
 }
@@ -150,29 +225,30 @@ pub(crate) fn compute_group(
     adv: &mut [f64],
     share: &mut [f64],
 ) -> GroupStats {
-    let (_, mu_o, sd_o) = moments::<false>(ro);
-    let tied = sd_o <= cfg.tau_o;
+    let outcome_moments = || drop_n(moments::<false>(ro));
     // Ao_i = (Ro_i - mu_o) / denom, as a product with 1 / denom  (§1)
     let inv_denom = |sd: f64| match cfg.scale {
         Scale::Std => 1.0 / (sd + cfg.eps),
         Scale::None => 1.0,
     };
-    let no_gate = GroupStats {
+    let no_gate = |sd_o: f64| GroupStats {
         gate: f64::NAN,
         weight: f64::NAN,
-        tied,
+        tied: sd_o <= cfg.tau_o,
         bound_hit: 0,
     };
     let (gate_mode, weight_mode, clip_mode) = match cfg.estimator {
         Estimator::Grpo => {
+            let (mu_o, sd_o) = outcome_moments();
             let inv_o = inv_denom(sd_o);
             for (a, &o) in adv.iter_mut().zip(ro) {
                 *a = (o - mu_o) * inv_o;
             }
             share.fill(0.0);
-            return no_gate;
+            return no_gate(sd_o);
         }
         Estimator::NaiveSum => {
+            let (_, sd_o) = outcome_moments();
             let (n_r, mu_r, _) = moments::<true>(rr);
             // R_i = Ro_i + lam * Rr_i, Rr_i := mu_r where missing; all missing: R_i = Ro_i  (§6)
             let (lam, fill) = if n_r == 0 {
@@ -190,13 +266,13 @@ pub(crate) fn compute_group(
                 *a = (*a - mu) * inv;
             }
             share.fill(0.0);
-            return no_gate;
+            return no_gate(sd_o);
         }
         Estimator::NormSum => (Gate::Off, Weight::Off, Clip::Off),
         Estimator::Awpo => (cfg.gate, cfg.weight, cfg.clip),
     };
 
-    let (n_r, mu_r, sd_r) = moments::<true>(rr);
+    let ((mu_o, sd_o), (n_r, mu_r, sd_r)) = moments_pair(ro, rr);
     let g = gate(cfg, gate_mode, n_r, sd_o, sd_r);
     let w = weight(cfg, weight_mode, mu_o);
     let gw = g * w;
@@ -232,7 +308,7 @@ pub(crate) fn compute_group(
     GroupStats {
         gate: g,
         weight: w,
-        tied,
+        tied: sd_o <= cfg.tau_o,
         bound_hit,
     }
 }
@@ -274,6 +350,29 @@ mod tests {
         // 0.5 +- 1e-170 rounds to 0.5; use values near 0: [-1e-170, 1e-170] -> mu 0, sd 1e-170
         let (_, mu, sd) = moments::<false>(&[-1e-170, 1e-170]);
         assert!(mu == 0.0 && close(sd, 1e-170), "{mu} {sd}");
+    }
+
+    #[test]
+    fn moments_pair_equals_two_moments_calls() {
+        let cases: [(&[f64], &[f64]); 6] = [
+            (&[1.0, 0.0, 0.0, 0.0], &[0.9, 0.1, f64::NAN, 0.3]),
+            (&[0.5, 0.5], &[f64::NAN, f64::NAN]),
+            (&[0.3], &[0.7]),
+            (&[1e300, -1e300, 1e300], &[0.2, 0.2, f64::NAN]),
+            (&[1.5e308, 1.5e308, 0.0], &[0.0, 1.0, 0.5]),
+            (&[-1e-170, 1e-170], &[0.25, 0.75]),
+        ];
+        for (ro, rr) in cases {
+            let ((mu_o, sd_o), (n_r, mu_r, sd_r)) = moments_pair(ro, rr);
+            let (_, mu_o2, sd_o2) = moments::<false>(ro);
+            let (n_r2, mu_r2, sd_r2) = moments::<true>(rr);
+            let same = |a: f64, b: f64| a == b || (a.is_nan() && b.is_nan());
+            assert!(same(mu_o, mu_o2) && same(sd_o, sd_o2), "{ro:?}");
+            assert!(
+                n_r == n_r2 && same(mu_r, mu_r2) && same(sd_r, sd_r2),
+                "{rr:?}"
+            );
+        }
     }
 
     #[test]

@@ -14,6 +14,9 @@
 //! # Ok::<(), awpo_core::Error>(())
 //! ```
 //!
+//! [`AdvantageOutput::summary`] gives the batch means that §7 logs. [`compute_into`] writes into
+//! caller-provided buffers (the Python binding passes NumPy-allocated arrays).
+//!
 //! Decisions where ALGORITHM.md is silent (each is tested in `tests/golden.rs`):
 //! - A group of size 1 gets `A = 0` and `s = 0` (its outcome equals its mean; fewer than two
 //!   judge scores close the gate). Empty groups are rejected.
@@ -24,7 +27,8 @@
 //! - The `ratio` gate divides `sd_r` by `0.5`, the `sd_max` of `Rr` in `[0, 1]`; it has no `tau_r`
 //!   threshold.
 //! - `scale: none` applies to `Ao` (and to `naive_sum`'s summed reward), never to `Ar`.
-//! - `naive_sum` needs no outcome range: it GRPO-normalises `R_i = Ro_i + lam * Rr_i`.
+//! - `naive_sum`'s formula uses no outcome range: it GRPO-normalises `R_i = Ro_i + lam * Rr_i`
+//!   (with `lam` as the reasoning coefficient); its outcomes are still checked against the range.
 //! - `tied = sd_o <= tau_o` (the hard gate's test) for every estimator.
 //! - `grpo` and `naive_sum` report gate and weight as NaN (not applicable), `s_i = 0` and no
 //!   bound hits; `norm_sum` reports its gate (`off`: 1, or 0 below two scores) and `w = lam`.
@@ -165,10 +169,9 @@ fn check_offsets<O: Offset>(offsets: &[O], n_rows: usize) -> Result<Vec<usize>> 
     Ok(out)
 }
 
-/// Checks the rows `lo..hi`: outcomes finite and in range, judge scores NaN or in `[0, 1]`.
-///
-/// A branch-free pass (it vectorises) over all rows; only a failing batch is searched for the
-/// first bad index.
+/// Checks the rows `lo..lo + outcome.len()`: outcomes finite and in range, judge scores NaN or
+/// in `[0, 1]` ([`group::row_ok`]). A branch-free pass (it vectorises); only a failing block is
+/// searched for its first bad row, which the error names.
 fn check_rows(
     outcome: &[f64],
     reasoning: &[f64],
@@ -176,35 +179,29 @@ fn check_rows(
     bounds: (f64, f64),
     cfg: &AdvantageConfig,
 ) -> Result<()> {
-    // NaN fails both outcome comparisons; +-inf fails one, since the bounds are finite
-    let ok_o = |o: f64| (o >= bounds.0) & (o <= bounds.1);
-    let ok_r = |r: f64| r.is_nan() | ((0.0..=1.0).contains(&r));
     let all_ok = outcome
         .iter()
         .zip(reasoning)
-        .fold(true, |acc, (&o, &r)| acc & ok_o(o) & ok_r(r));
+        .fold(true, |acc, (&o, &r)| acc & group::row_ok(o, r, bounds));
     if all_ok {
         return Ok(());
     }
     for (j, (&o, &r)) in outcome.iter().zip(reasoning).enumerate() {
         let i = lo + j;
-        if !o.is_finite() {
-            return Err(Error::InvalidInput(format!(
-                "outcome[{i}] = {o}: outcome rewards must be finite"
-            )));
+        if group::row_ok(o, r, bounds) {
+            continue;
         }
-        if !ok_o(o) {
-            return Err(Error::InvalidInput(format!(
+        return Err(Error::InvalidInput(if !o.is_finite() {
+            format!("outcome[{i}] = {o}: outcome rewards must be finite")
+        } else if !(bounds.0..=bounds.1).contains(&o) {
+            format!(
                 "outcome[{i}] = {o} is outside the outcome range [{}, {}]; set outcome_min/outcome_max \
                  to the outcome reward's range",
                 cfg.outcome_min, cfg.outcome_max
-            )));
-        }
-        if !ok_r(r) {
-            return Err(Error::InvalidInput(format!(
-                "reasoning[{i}] = {r} is outside [0, 1]; a missing judge score must be NaN"
-            )));
-        }
+            )
+        } else {
+            format!("reasoning[{i}] = {r} is outside [0, 1]; a missing judge score must be NaN")
+        }));
     }
     Ok(())
 }
@@ -221,12 +218,16 @@ struct Block<'a> {
 }
 
 /// Splits the outputs into blocks of whole groups holding about [`BLOCK_ROWS`] rows each.
-fn plan_blocks<'a>(bounds: &[usize], out: &'a mut AdvantageOutput) -> Vec<Mutex<Block<'a>>> {
+fn plan_blocks<'a>(bounds: &[usize], out: AdvantageOutMut<'a>) -> Vec<Mutex<Block<'a>>> {
     let mut blocks = Vec::new();
-    let (mut adv, mut share): (&mut [f64], &mut [f64]) =
-        (&mut out.advantage, &mut out.reasoning_share);
-    let (mut gate, mut weight): (&mut [f64], &mut [f64]) = (&mut out.gate, &mut out.weight);
-    let (mut tied, mut hit): (&mut [bool], &mut [u32]) = (&mut out.tied, &mut out.bound_hit);
+    let AdvantageOutMut {
+        advantage: mut adv,
+        reasoning_share: mut share,
+        mut gate,
+        mut weight,
+        mut tied,
+        bound_hit: mut hit,
+    } = out;
     let n_groups = bounds.len().saturating_sub(1);
     let mut g0 = 0;
     while g0 < n_groups {
@@ -305,6 +306,62 @@ pub fn compute<O: Offset>(
     offsets: &[O],
     cfg: &AdvantageConfig,
 ) -> Result<AdvantageOutput> {
+    let n_rows = outcome.len();
+    let n_groups = offsets.len().saturating_sub(1);
+    let mut out = AdvantageOutput {
+        advantage: vec![0.0; n_rows],
+        reasoning_share: vec![0.0; n_rows],
+        gate: vec![0.0; n_groups],
+        weight: vec![0.0; n_groups],
+        tied: vec![false; n_groups],
+        bound_hit: vec![0; n_groups],
+    };
+    compute_into(outcome, reasoning, offsets, cfg, out.as_out_mut())?;
+    Ok(out)
+}
+
+/// Caller-provided output slices of [`compute_into`]: `N` per row, `K` per group.
+#[derive(Debug)]
+pub struct AdvantageOutMut<'a> {
+    /// `A_i`, length `N`.
+    pub advantage: &'a mut [f64],
+    /// `s_i`, length `N`.
+    pub reasoning_share: &'a mut [f64],
+    /// `g`, length `K`.
+    pub gate: &'a mut [f64],
+    /// `w`, length `K`.
+    pub weight: &'a mut [f64],
+    /// Tied-outcome flags, length `K`.
+    pub tied: &'a mut [bool],
+    /// Bound-hit counts, length `K`.
+    pub bound_hit: &'a mut [u32],
+}
+
+impl AdvantageOutput {
+    /// Mutable views of every output array, for [`compute_into`].
+    pub fn as_out_mut(&mut self) -> AdvantageOutMut<'_> {
+        AdvantageOutMut {
+            advantage: &mut self.advantage,
+            reasoning_share: &mut self.reasoning_share,
+            gate: &mut self.gate,
+            weight: &mut self.weight,
+            tied: &mut self.tied,
+            bound_hit: &mut self.bound_hit,
+        }
+    }
+}
+
+/// [`compute`] into caller-provided buffers (every element is overwritten), e.g. arrays that
+/// NumPy allocated: large fresh `Vec`s cost a page fault per 4 KiB page, NumPy's huge-page
+/// allocations far fewer. The output lengths must be `N` and `K` (`InvalidInput` otherwise); on
+/// an error the buffers hold partial results.
+pub fn compute_into<O: Offset>(
+    outcome: &[f64],
+    reasoning: &[f64],
+    offsets: &[O],
+    cfg: &AdvantageConfig,
+    out: AdvantageOutMut<'_>,
+) -> Result<()> {
     cfg.validate()?;
     if outcome.len() != reasoning.len() {
         return Err(Error::InvalidInput(format!(
@@ -315,29 +372,31 @@ pub fn compute<O: Offset>(
     }
     let bounds = check_offsets(offsets, outcome.len())?;
     let (n_rows, n_groups) = (outcome.len(), bounds.len() - 1);
-    let mut out = AdvantageOutput {
-        advantage: vec![0.0; n_rows],
-        reasoning_share: vec![0.0; n_rows],
-        gate: vec![0.0; n_groups],
-        weight: vec![0.0; n_groups],
-        tied: vec![false; n_groups],
-        bound_hit: vec![0; n_groups],
-    };
-    let range = cfg.outcome_bounds();
-    {
-        let blocks = plan_blocks(&bounds, &mut out);
-        let results = par::map_collect(&blocks, |cell| {
-            // A poisoned lock needs a panic, which this code has none of; recover anyway.
-            let mut block = match cell.lock() {
-                Ok(guard) => guard,
-                Err(poisoned) => poisoned.into_inner(),
-            };
-            run_block(&mut block, outcome, reasoning, &bounds, cfg, range)
-        });
-        // blocks are in row order, so the first error names the lowest bad index
-        results.into_iter().collect::<Result<()>>()?;
+    let row_lens = [out.advantage.len(), out.reasoning_share.len()];
+    let group_lens = [
+        out.gate.len(),
+        out.weight.len(),
+        out.tied.len(),
+        out.bound_hit.len(),
+    ];
+    if row_lens.iter().any(|&l| l != n_rows) || group_lens.iter().any(|&l| l != n_groups) {
+        return Err(Error::InvalidInput(format!(
+            "output buffers have lengths {row_lens:?} (rows) and {group_lens:?} (groups); \
+             expected {n_rows} and {n_groups}"
+        )));
     }
-    Ok(out)
+    let range = cfg.outcome_bounds();
+    let blocks = plan_blocks(&bounds, out);
+    let results = par::map_collect(&blocks, |cell| {
+        // A poisoned lock needs a panic, which this code has none of; recover anyway.
+        let mut block = match cell.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        run_block(&mut block, outcome, reasoning, &bounds, cfg, range)
+    });
+    // blocks are in row order, so the first error names the lowest bad index
+    results.into_iter().collect::<Result<()>>()
 }
 
 #[cfg(test)]
@@ -439,6 +498,29 @@ mod tests {
         let b = compute(&o, &r, &offs, &cfg).ok();
         assert!(a.is_some());
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn compute_into_fills_buffers_and_checks_their_lengths() {
+        let (o, r, offs) = ([1.0, 0.0, 0.0, 0.0], [0.9, 0.1, 0.5, f64::NAN], [0usize, 4]);
+        let cfg = AdvantageConfig::default();
+        let expected = compute(&o, &r, &offs, &cfg).ok();
+        let mut out = AdvantageOutput {
+            advantage: vec![f64::NAN; 4],
+            reasoning_share: vec![f64::NAN; 4],
+            gate: vec![f64::NAN; 1],
+            weight: vec![f64::NAN; 1],
+            tied: vec![true; 1],
+            bound_hit: vec![9; 1],
+        };
+        assert!(compute_into(&o, &r, &offs, &cfg, out.as_out_mut()).is_ok());
+        assert_eq!(Some(out), expected);
+        let mut short = AdvantageOutput {
+            advantage: vec![0.0; 3],
+            ..AdvantageOutput::default()
+        };
+        let err = compute_into(&o, &r, &offs, &cfg, short.as_out_mut()).err();
+        assert!(err.is_some_and(|e| e.to_string().contains("output buffers")));
     }
 
     #[test]
