@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from reference import rewards as ref
 
 from awpo.data import Answer
-from awpo.rewards import REWARD_KINDS, OutcomeBatch, outcome, reward_range
+from awpo.rewards import REWARD_KINDS, OutcomeBatch, ToolSet, outcome, reward_range
 
 WEATHER = {
     "type": "function",
@@ -145,6 +145,17 @@ def test_answers_as_models_or_dicts_and_tools_per_item() -> None:
         a = outcome(texts, [d, m], TOOLS, kind=kind)
         b = outcome(texts, [m, d], [TOOLS, TOOLS], kind=kind)
         assert a.total.tolist() == b.total.tolist() == [reward_range(kind)[1]] * 2
+
+
+def test_compiled_toolsets_are_accepted() -> None:
+    answer = {"tool_calls": [call("weather", city="Paris")]}
+    texts = [hermes(call("weather", city="Paris")), hermes(call("weather", town="Paris"))]
+    compiled = ToolSet(TOOLS)
+    for kind in REWARD_KINDS:
+        expected = outcome(texts, [answer] * 2, TOOLS, kind=kind)
+        for tools in (compiled, [compiled, compiled]):
+            got = outcome(texts, [answer] * 2, tools, kind=kind)
+            assert got.total.tolist() == expected.total.tolist() and got.failure == expected.failure
 
 
 def test_tools_decide_schema_failures() -> None:

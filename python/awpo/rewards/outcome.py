@@ -26,7 +26,7 @@ RewardKind: TypeAlias = Literal["toolrl", "exact", "bfcl"]
 REWARD_KINDS: tuple[RewardKind, ...] = ("toolrl", "exact", "bfcl")
 
 AnswerLike: TypeAlias = "Mapping[str, Any] | BaseModel"  # a Task answer dict or an awpo.data.Answer
-ToolList: TypeAlias = "Sequence[Mapping[str, Any]]"
+ToolList: TypeAlias = "Sequence[Mapping[str, Any]] | _native.ToolSet"
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,8 @@ def _per_item_tools(tools: ToolList | Sequence[ToolList] | None, n: int) -> list
     """One tool list per item (the same object for every item when one list is given)."""
     if tools is None:
         return [[]] * n
+    if isinstance(tools, _native.ToolSet):
+        return [tools] * n
     if isinstance(tools, (str, bytes, Mapping)) or not isinstance(tools, Sequence):
         raise ValueError(
             f"tools must be a list of function schemas or one such list per item, got {type(tools).__name__}"
@@ -96,8 +98,8 @@ def outcome(
         answers: Per text, the Task `answer` (a dict or an `awpo.data.Answer`): `tool_calls`,
             `response`, `no_call`, `acceptable`. Rollouts of one task should share one object:
             each distinct object (by identity) is converted once, in Rust.
-        tools: The OpenAI function schemas: one list for all texts, or one list per text
-            (`None`: no tools, nothing schema-checked).
+        tools: The OpenAI function schemas (a list of dicts or a compiled `ToolSet`): one for
+            all texts, or one per text (`None`: no tools, nothing schema-checked).
         kind: `"toolrl"` (format + correctness, in [-3, 4]), `"exact"` (binary, think block +
             calls equal as a multiset) or `"bfcl"` (binary, BFCL's AST checker).
         truncated: Whether each generation stopped on the length budget (one flag for all or

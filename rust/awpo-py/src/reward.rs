@@ -51,7 +51,8 @@ enum Mode {
 
 /// Python → JSON for answers and tool lists (once per distinct task per batch). Concrete types
 /// are checked first and the error path is built only on failure: this runs once per task and
-/// must stay cheap next to parsing the task's rollouts. A pydantic model is dumped first.
+/// must stay cheap next to parsing the task's rollouts. A pydantic model is dumped first; a
+/// compiled `ToolSet` gives its schemas as given.
 fn py_value(obj: &Bound<'_, PyAny>, depth: usize, mode: Mode) -> Result<Value, Bad> {
     if depth > MAX_DEPTH {
         return Err(Bad::new(
@@ -132,6 +133,13 @@ fn py_value(obj: &Bound<'_, PyAny>, depth: usize, mode: Mode) -> Result<Value, B
         return py_value(d.as_any(), depth, mode);
     }
     let py = obj.py();
+    if obj.cast::<crate::toolcall::PyToolSet>().is_ok() {
+        // A compiled ToolSet: its schemas as given.
+        let list = obj
+            .call_method0(pyo3::intern!(py, "to_list"))
+            .map_err(py_err)?;
+        return py_value(&list, depth, mode);
+    }
     if obj
         .hasattr(pyo3::intern!(py, "model_dump"))
         .unwrap_or(false)
