@@ -1,0 +1,1 @@
+"""Rewards: outcome rewards (native) and the reasoning judge (`awpo.rewards.judge`)."""
