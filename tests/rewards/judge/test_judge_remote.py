@@ -50,10 +50,8 @@ def _client(server: FaultyJudgeServer, **kw: object) -> OpenAIJudgeBackend:
 def _what_the_client_should_compute(d: ScoreDistribution, max_ambiguous_mass: float) -> tuple[float, bool]:
     """The documented rule, applied to the hf judge's own distribution: (score in [0, 1], weighted)."""
     argmax = max(range(11), key=lambda k: d.probs[k])
-    if argmax == 10:  # reply "1","0": the client sees q0 at the second token, so it recovers E exactly
+    if argmax in (1, 10):  # the reply starts with "1": the next entry gives q0, so the client recovers E exactly
         return d.expected / 10, True
-    if argmax == 1:  # reply "1" ends there: 1 or 10 cannot be told apart
-        return 0.1, False
     p1 = d.first_probs["1"]
     if p1 > max_ambiguous_mass:
         return argmax / 10, False  # falls back to the parsed integer

@@ -64,8 +64,8 @@ def test_logprobs_of_a_split_ten_let_the_client_recover_the_expectation() -> Non
     dist = _dist(first, 0.8)
     assert dist.expected == pytest.approx(8.44)
     content = completion_logprobs(dist, 10, top=20, end_token="<|im_end|>")
-    assert [c["token"] for c in content] == ["1", "0"]
-    assert math.exp(content[1]["logprob"]) == pytest.approx(0.8)
+    assert [c["token"] for c in content] == ["1", "0", "<|im_end|>"]
+    assert math.exp(content[1]["logprob"]) == pytest.approx(0.8) and content[2]["logprob"] == 0.0
     assert {t["token"] for t in content[1]["top_logprobs"]} == {"0", "<|im_end|>"}
     parsed = parse_score("10")
     assert parsed is not None
@@ -76,5 +76,18 @@ def test_logprobs_of_a_single_digit_reply() -> None:
     # First token: "7" 0.6, "8" 0.4 -> reply "7", E over {7, 8} = 4.2 + 3.2 = 7.4 ("1" has no mass).
     first = {str(d): 0.0 for d in range(10)} | {"7": 0.6, "8": 0.4}
     content = completion_logprobs(_dist(first, 0.5), 7, top=3, end_token="</s>")
-    assert len(content) == 1 and [t["token"] for t in content[0]["top_logprobs"]][:2] == ["7", "8"]
+    assert [c["token"] for c in content] == ["7", "</s>"]
+    assert [t["token"] for t in content[0]["top_logprobs"]][:2] == ["7", "8"]
     assert expected_from_logprobs(content, parse_score("7")) == pytest.approx(7.4)  # type: ignore[arg-type]
+
+
+def test_logprobs_of_a_reply_one_split_it_from_ten() -> None:
+    # First token: "1" 0.5, "3" 0.5; after "1": q0 = 0.2, so the end token has 0.8.
+    # P(1) = 0.4, P(10) = 0.1, P(3) = 0.5 -> argmax 3; as a reply "1": E = 0.4 + 1.0 + 1.5 = 2.9
+    first = {str(d): 0.0 for d in range(10)} | {"1": 0.5, "3": 0.5}
+    dist = _dist(first, 0.2)
+    content = completion_logprobs(dist, 1, top=20, end_token="<|im_end|>")
+    assert [c["token"] for c in content] == ["1", "<|im_end|>"] and math.exp(content[1]["logprob"]) == pytest.approx(
+        0.8
+    )
+    assert expected_from_logprobs(content, parse_score("1")) == pytest.approx(2.9) == dist.expected  # type: ignore[arg-type]

@@ -4,7 +4,8 @@
 text (`"7"`), chosen greedily from the judge model's score distribution (see `hf.py`); it is a decoder
 constrained to the score tokens, so the `logprobs` it returns (`logprobs: true`, `top_logprobs: n`) are
 those of the constrained distribution: the first reply token's probabilities renormalised over the score
-tokens, and, for a `10` written as `1`,`0`, the probability of `0` after `1`. `GET /v1/models` and
+tokens, then (for a `10` written as `1`,`0`) the probability of `0` after `1`, then the end-of-turn token,
+which vLLM lists too. `GET /v1/models` and
 `GET /health` answer too. Requests that arrive together are scored in one batched forward pass.
 
     python -m awpo.rewards.judge.serve --model HF_DIR --port 8000
@@ -95,15 +96,25 @@ def _position(token: str, alternatives: dict[str, float], top: int) -> dict[str,
 
 
 def completion_logprobs(dist: ScoreDistribution, score: int, top: int, end_token: str) -> list[dict[str, Any]]:
-    """The `logprobs.content` of the reply `str(score)` under the constrained score distribution."""
+    """The `logprobs.content` of the reply `str(score)` under the constrained score distribution.
+
+    Like vLLM, the entries end with the end-of-turn token. For a tokenizer that writes 10 as `1`,`0`, the
+    position after `1` offers `0` (probability `q0`) or the end of the reply (`1 - q0`), so a client sees
+    how the first token's `1` splits between the scores 1 and 10 whenever the reply starts with `1`.
+    """
     text = str(score)
-    if dist.q0 is None or text != "10":
-        return [_position(text, dist.first_probs, top)]
-    # "10" as "1","0": the first position, then "0" against ending the reply after "1".
-    return [
-        _position("1", dist.first_probs, top),
-        _position("0", {"0": dist.q0, end_token: 1.0 - dist.q0}, top),
-    ]
+    if dist.q0 is None:  # one token per score
+        return [_position(text, dist.first_probs, top), _position(end_token, {end_token: 1.0}, top)]
+    after_one = {"0": dist.q0, end_token: 1.0 - dist.q0}
+    if text == "10":
+        return [
+            _position("1", dist.first_probs, top),
+            _position("0", after_one, top),
+            _position(end_token, {end_token: 1.0}, top),
+        ]
+    if text == "1":
+        return [_position("1", dist.first_probs, top), _position(end_token, after_one, top)]
+    return [_position(text, dist.first_probs, top), _position(end_token, {end_token: 1.0}, top)]
 
 
 def _messages(body: Any) -> list[Message]:
