@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from judge_testlib import JUDGE_MODEL_DIR, FaultyJudgeServer, weather_items
+from judge_testlib import FaultyJudgeServer, judge_model_dir, weather_items
 
+from awpo.errors import ModelLoadError
 from awpo.rewards.judge.hf import HFJudgeBackend
 from awpo.rewards.judge.prompt import JudgeItem
 
@@ -19,9 +20,11 @@ def items() -> list[JudgeItem]:
 
 @pytest.fixture(scope="session")
 def hf_backend() -> HFJudgeBackend:
-    if not (JUDGE_MODEL_DIR / "config.json").exists():
-        pytest.fail(f"the judge test model is missing at {JUDGE_MODEL_DIR} (set AWPO_TEST_JUDGE_MODEL)")
-    return HFJudgeBackend.from_pretrained(JUDGE_MODEL_DIR, batch_size=4)
+    try:
+        path = judge_model_dir()
+    except ModelLoadError as e:
+        pytest.fail(f"no judge test model: {e} (set AWPO_TEST_JUDGE_MODEL to a Hugging Face model directory)")
+    return HFJudgeBackend.from_pretrained(path, batch_size=4)
 
 
 @pytest.fixture(scope="session")

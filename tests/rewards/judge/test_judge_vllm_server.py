@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from judge_testlib import JUDGE_MODEL_DIR, short_prompt, weather_items
+from judge_testlib import judge_model_dir, short_prompt, weather_items
 
 from awpo.rewards.judge import Judge, JudgeConfig
 from awpo.rewards.judge.hf import HFJudgeBackend, ScoreDistribution
@@ -42,7 +42,7 @@ def vllm_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = Path(tmp_path_factory.mktemp("vllm")) / "server.log"
     env = os.environ | {"VLLM_CPU_KVCACHE_SPACE": "1", "VLLM_ENABLE_V1_MULTIPROCESSING": "0"}
     cmd = [
-        sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(JUDGE_MODEL_DIR),
+        sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(judge_model_dir()),
         "--served-model-name", "judge", "--dtype", "bfloat16", "--host", "127.0.0.1", "--port", str(port),
         "--max-model-len", "1024", "--enforce-eager",
     ]  # fmt: skip

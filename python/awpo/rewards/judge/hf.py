@@ -16,6 +16,7 @@ Prompts go in batches, left-padded, with `position_ids` counted over the real to
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import threading
@@ -35,6 +36,25 @@ logger = logging.getLogger("awpo.judge")
 
 _PROBE: list[Message] = [{"role": "system", "content": "Rubric."}, {"role": "user", "content": "Grade this."}]
 _DTYPES = ("float32", "bfloat16", "float16")
+
+
+def resolve_judge_model(source: str | None) -> str:
+    """A model directory for `source`, resolved like the policy's (`awpo.rollout.model.resolve_model_dir`).
+
+    `None` or `"default"` is the embedded default model (SmolLM2-135M-Instruct), a `.gguf` file is converted
+    once; both need the rollout package's loader. Without it, an existing directory is used as it is.
+    """
+    try:
+        loader = importlib.import_module("awpo.rollout.model")
+        resolve = loader.resolve_model_dir
+    except (ImportError, AttributeError) as e:
+        if source is not None and source != "default" and os.path.isdir(source):
+            return source
+        raise ModelLoadError(
+            f"cannot resolve the judge model {source or 'default'!r}: the model loader (awpo.rollout.model) is "
+            "not available; set judge.model to a Hugging Face model directory"
+        ) from e
+    return str(resolve(source))
 
 
 @dataclass(frozen=True)
@@ -86,7 +106,9 @@ class HFJudgeBackend:
         self.model_id = model_id or str(getattr(config, "_name_or_path", "") or type(model).__name__)
         self.batch_size = batch_size
         self.max_prompt_tokens = max_prompt_tokens or getattr(config, "max_position_embeddings", None)
-        self._lock = threading.Lock()  # one forward pass at a time (server batcher, submit thread)
+        # One call at a time (server batcher, submit thread, caller): the model and the fast tokenizer are
+        # not safe to share between concurrent calls.
+        self._lock = threading.RLock()
         pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         self._pad_id = int(pad) if pad is not None else 0
         self._find_score_tokens()
@@ -150,6 +172,10 @@ class HFJudgeBackend:
 
     def distributions(self, prompts: Sequence[Sequence[Message]]) -> list[ScoreDistribution | BackendResult]:
         """The score distribution of each prompt, or a failure `BackendResult` for a prompt that cannot run."""
+        with self._lock:
+            return self._distributions(prompts)
+
+    def _distributions(self, prompts: Sequence[Sequence[Message]]) -> list[ScoreDistribution | BackendResult]:
         ids = [self.render(p) for p in prompts]
         out: list[ScoreDistribution | BackendResult] = [BackendResult.failure(ERROR)] * len(ids)
         runnable = []

@@ -77,7 +77,8 @@ class Judge:
         """The judge `config` describes.
 
         For `backend="hf"`, a `model` and `tokenizer` passed here are used as they are (e.g. the policy's
-        copy); otherwise `config.model` is loaded.
+        copy); otherwise `config.model` is loaded (`None`: the embedded default model, resolved as the
+        policy's is, by `awpo.rollout.model`).
         """
         backend: JudgeBackend
         if config.backend == "openai":
@@ -91,17 +92,11 @@ class Judge:
                 raise ValueError("pass both model and tokenizer to share a loaded judge model, or neither")
             if model is not None:
                 backend = HFJudgeBackend(model, tokenizer, model_id=config.model, batch_size=config.batch_size)
-            elif config.model is not None:
-                backend = HFJudgeBackend.from_pretrained(
-                    config.model, dtype=config.dtype, batch_size=config.batch_size
-                )
             else:
-                from awpo.errors import ModelLoadError
+                from awpo.rewards.judge.hf import resolve_judge_model
 
-                raise ModelLoadError(
-                    "judge.model is not set and no loaded model was passed: set judge.model to a Hugging Face "
-                    "model directory, or pass the policy's model and tokenizer to Judge.from_config"
-                )
+                path = resolve_judge_model(config.model)
+                backend = HFJudgeBackend.from_pretrained(path, dtype=config.dtype, batch_size=config.batch_size)
         return cls(backend, config)
 
     def prompt(self, item: JudgeItem) -> list[Message]:
