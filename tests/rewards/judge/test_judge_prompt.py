@@ -96,6 +96,24 @@ def test_long_reasoning_keeps_head_and_tail() -> None:
     assert len(text) < 2000
 
 
+def test_item_from_parsed_turns() -> None:
+    from awpo.rewards import parse
+
+    first = parse(
+        '<think>Paris first.</think>\n<tool_call>\n{"name": "w", "arguments": {"city": "Paris"}}\n</tool_call>'
+    )
+    last = parse("<think>Got it.</think>\n<response>Sunny.</response>")
+    messages = [{"role": "user", "content": "Weather in Paris?"}]
+    item = JudgeItem.from_parsed(messages, [TOOL], [first, last], observations=["sunny"])
+    assert item.reasoning == "Paris first.\n\nGot it."
+    assert list(item.calls) == [{"name": "w", "arguments": {"city": "Paris"}}]
+    assert item.answer == "Sunny." and list(item.observations) == ["sunny"]
+    single = JudgeItem.from_parsed(messages, [TOOL], first)
+    assert single.reasoning == "Paris first." and single.answer is None
+    no_think = JudgeItem.from_parsed(messages, [], parse("just text"))
+    assert not no_think.has_reasoning
+
+
 def test_has_reasoning() -> None:
     assert not JudgeItem(messages=[], reasoning=" \n\t").has_reasoning
     assert JudgeItem(messages=[], reasoning="ok").has_reasoning

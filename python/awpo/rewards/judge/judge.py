@@ -197,6 +197,7 @@ class Judge:
             m.LOGPROB_WEIGHTED_FRAC: sum(weighted[i] for i in scored) / len(scored) if scored else nan,
             m.EMPTY_REASONING_FRAC: (n - lookups) / n if n else nan,
         }
+        logger.debug("judge batch of %d: %s", n, {k: round(v, 4) for k, v in metrics.items()})
         if failed:
             counts = Counter(failed)
             logger.warning(

@@ -12,7 +12,10 @@ import contextlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from awpo._native import ParseResult
 
 Message = dict[str, str]
 
@@ -56,6 +59,25 @@ class JudgeItem:
     calls: Sequence[Any] = ()
     answer: str | None = None
     observations: Sequence[str] = field(default_factory=tuple)
+
+    @classmethod
+    def from_parsed(
+        cls,
+        messages: Sequence[Mapping[str, Any]],
+        tools: Sequence[Mapping[str, Any]],
+        parsed: ParseResult | Sequence[ParseResult],
+        observations: Sequence[str] = (),
+    ) -> JudgeItem:
+        """The item of a trajectory from its parsed turns (`awpo.rewards.parse` results, in order).
+
+        The reasoning is every turn's `<think>` text joined by blank lines, the calls are all turns' calls in
+        order, and the answer is the last turn's.
+        """
+        turns = [parsed] if not isinstance(parsed, Sequence) else list(parsed)
+        reasoning = "\n\n".join(t.reasoning for t in turns if t.reasoning)
+        calls = [call for t in turns for call in t.calls]
+        answer = turns[-1].answer if turns else None
+        return cls(messages, tools, reasoning, calls, answer, tuple(observations))
 
     @property
     def has_reasoning(self) -> bool:
