@@ -85,6 +85,8 @@ def test_judge_with_the_default_rubric_and_empty_reasoning(hf_backend: HFJudgeBa
     assert result.scores[1] == 0.0  # blank reasoning: a real zero, without a forward pass
     assert result.metrics[m.EMPTY_REASONING_FRAC] == 0.5 and result.metrics[m.FAILURES] == 0.0
     assert result.metrics[m.LOGPROB_WEIGHTED_FRAC] == 0.5
+    assert 0.0 < result.metrics[m.SCORE_TOKEN_MASS_MEAN] <= 1.0
+    assert set(m.ALL) == set(result.metrics)
     assert judge.totals["judged"] == 1
     only_empty = judge.score([batch[1]])
     assert only_empty.scores.tolist() == [0.0] and math.isnan(only_empty.metrics[m.LATENCY_S_MEAN])

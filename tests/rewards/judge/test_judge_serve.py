@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import math
+import re
+import subprocess
+import sys
+import time
 
 import httpx
 import openai
 import pytest
 from judge_testlib import FaultyJudgeServer, short_prompt, weather_items
 
-from awpo.rewards.judge.hf import ScoreDistribution
+from awpo.rewards.judge import Judge
+from awpo.rewards.judge.hf import HFJudgeBackend, ScoreDistribution
 from awpo.rewards.judge.parsing import expected_from_logprobs, parse_score
+from awpo.rewards.judge.remote import OpenAIJudgeBackend
 from awpo.rewards.judge.serve import completion_logprobs
 
 
@@ -91,3 +97,29 @@ def test_logprobs_of_a_reply_one_split_it_from_ten() -> None:
         0.8
     )
     assert expected_from_logprobs(content, parse_score("1")) == pytest.approx(2.9) == dist.expected  # type: ignore[arg-type]
+
+
+def test_the_command_line_server(hf_backend: HFJudgeBackend) -> None:
+    # `python -m awpo.rewards.judge.serve` in its own process: port 0, the bound address read from its log.
+    cmd = [sys.executable, "-m", "awpo.rewards.judge.serve", "--model", hf_backend.model_id, "--port", "0",
+           "--served-model-name", "cli-judge"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        url = None
+        deadline = time.monotonic() + 300
+        while url is None and time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            if not line:
+                pytest.fail(f"the server exited with {proc.wait()}")
+            match = re.search(r"on (http://\S+/v1)", line)
+            url = match.group(1) if match else None
+        assert url is not None
+        with Judge(OpenAIJudgeBackend(url, "cli-judge", max_retries=0, timeout_s=300)) as judge:
+            result = judge.score(weather_items()[:1])
+        assert result.errors == [None] and 0.0 <= result.scores[0] <= 1.0
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+        if proc.stderr is not None:
+            proc.stderr.close()

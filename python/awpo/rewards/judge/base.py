@@ -30,6 +30,8 @@ class BackendResult:
         weighted: whether the score is an expectation over score-token probabilities (not a parsed integer).
         latency_s: seconds this prompt took (a request with its retries; a forward pass's share).
         detail: a short description of the failure, for the log.
+        score_token_mass: `hf` only: the probability of any score token at the reply's first position (a
+            judge that answers in its own format shows a low mass); NaN when unknown.
     """
 
     score: float
@@ -37,6 +39,7 @@ class BackendResult:
     weighted: bool = False
     latency_s: float = 0.0
     detail: str = ""
+    score_token_mass: float = float("nan")
 
     @staticmethod
     def failure(error: str, detail: str = "", latency_s: float = 0.0) -> BackendResult:

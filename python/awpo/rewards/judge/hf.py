@@ -136,7 +136,11 @@ class HFJudgeBackend:
     def render_text(self, messages: Sequence[Message]) -> str:
         """The prompt text: the chat template with the assistant-turn header, or a plain layout without one."""
         if getattr(self.tokenizer, "chat_template", None):
-            text = self.tokenizer.apply_chat_template(list(messages), tokenize=False, add_generation_prompt=True)
+            # `enable_thinking=False`: templates with a thinking switch (Qwen3) put the reply right after the
+            # header instead of a `<think>` block; templates without one ignore the variable.
+            text = self.tokenizer.apply_chat_template(
+                list(messages), tokenize=False, add_generation_prompt=True, enable_thinking=False
+            )
             return str(text)
         return "".join(f"### {m['role']}\n{m['content']}\n\n" for m in messages) + "### assistant\n"
 
@@ -203,7 +207,7 @@ class HFJudgeBackend:
         # Each item waited for the whole call (forward passes run one after another).
         latency = time.perf_counter() - t0
         return [
-            BackendResult(score=d.expected / 10.0, weighted=True, latency_s=latency)
+            BackendResult(score=d.expected / 10.0, weighted=True, latency_s=latency, score_token_mass=d.mass)
             if isinstance(d, ScoreDistribution)
             else BackendResult(score=d.score, error=d.error, latency_s=latency, detail=d.detail)
             for d in dists

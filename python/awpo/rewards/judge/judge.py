@@ -114,6 +114,7 @@ class Judge:
         errors: list[str | None] = [None] * n
         weighted = [False] * n
         latencies: list[float] = []
+        masses: list[float] = []
         details: list[str] = []
         # Blank reasoning: nothing to grade, reward 0 (a real zero, not a missing score).
         todo = [i for i, item in enumerate(items) if item.has_reasoning]
@@ -143,6 +144,8 @@ class Judge:
             fresh: dict[str, tuple[float, bool]] = {}
             for i, result in zip(unique, results, strict=True):
                 latencies.append(result.latency_s)
+                if math.isfinite(result.score_token_mass):
+                    masses.append(result.score_token_mass)
                 if result.error is not None:
                     details.append(result.detail)
                 for j in misses[keys[i]]:
@@ -155,7 +158,9 @@ class Judge:
                 except OSError as e:  # a full disk must not stop a run either
                     logger.warning("judge cache %s: cannot append (%s)", self.cache.path, e)
         wall_s = time.perf_counter() - t0
-        return self._finish(scores, errors, weighted, hits, len(todo), latencies, wall_s, details[:1], len(misses))
+        out = self._finish(scores, errors, weighted, hits, len(todo), latencies, wall_s, details[:1], len(misses))
+        out.metrics[m.SCORE_TOKEN_MASS_MEAN] = float(np.mean(masses)) if masses else float("nan")
+        return out
 
     def submit(self, items: Sequence[JudgeItem]) -> Future[JudgeResult]:
         """Scores `items` on the judge's background thread; batches finish in submission order."""

@@ -18,6 +18,9 @@ LOGPROB_WEIGHTED_FRAC = "judge/logprob_weighted_frac"
 """Scored items whose score is an expectation over score-token probabilities (not a parsed integer)."""
 EMPTY_REASONING_FRAC = "judge/empty_reasoning_frac"
 """Items with blank reasoning (scored 0 without a judge call)."""
+SCORE_TOKEN_MASS_MEAN = "judge/score_token_mass/mean"
+"""`hf` only: mean probability of the score tokens at the reply's first position (low = the judge model does
+not answer with a bare score, and the expectation rests on little mass); NaN for other backends."""
 
 ALL = (
     FAILURES,
@@ -28,4 +31,5 @@ ALL = (
     SCORE_MEAN,
     LOGPROB_WEIGHTED_FRAC,
     EMPTY_REASONING_FRAC,
+    SCORE_TOKEN_MASS_MEAN,
 )
