@@ -5,6 +5,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod errors;
+mod toolcall;
 
 use pyo3::prelude::*;
 
@@ -35,6 +36,10 @@ mod _native {
     use super::{_after_fork, is_parallel, set_parallelism};
 
     // --- tool-call parsing ---
+    #[pymodule_export]
+    use super::toolcall::{
+        PyParseIssue, PyParseResult, PyToolSet, parse_tool_calls, parse_tool_calls_batch,
+    };
 
     // --- outcome rewards ---
 
