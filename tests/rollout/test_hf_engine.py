@@ -32,7 +32,7 @@ def test_engine_satisfies_the_protocol(hf_engine: HFEngine) -> None:
 
 def test_sampled_logprobs_equal_a_direct_forward_pass(model: Any, chat_prompts: list[list[int]], sampled: Any) -> None:
     # The batch is left-padded and decoded with a KV cache; the reference is one unpadded forward pass.
-    for prompt, out in zip(chat_prompts, sampled):
+    for prompt, out in zip(chat_prompts, sampled, strict=True):
         assert 0 < len(out.token_ids) <= SAMPLED.max_new_tokens
         reference = forward_logprobs(model, prompt, out.token_ids)
         assert out.logprobs == pytest.approx(reference, abs=2e-4)
@@ -42,7 +42,7 @@ def test_sampled_logprobs_equal_a_direct_forward_pass(model: Any, chat_prompts: 
 def test_left_padded_batch_equals_single_prompts(
     hf_engine: HFEngine, chat_prompts: list[list[int]], greedy_batch: Any
 ) -> None:
-    for prompt, batched in zip(chat_prompts, greedy_batch):
+    for prompt, batched in zip(chat_prompts, greedy_batch, strict=True):
         (single,) = hf_engine.generate([prompt], GREEDY)
         assert single.token_ids == batched.token_ids
         assert single.logprobs == pytest.approx(batched.logprobs, abs=2e-4)

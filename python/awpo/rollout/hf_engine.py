@@ -45,7 +45,7 @@ class HFEngine:
     """
 
     def __init__(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase | None = None) -> None:
-        self.model = model
+        self.model: Any = model  # typed loosely: transformers' stubs leave eval()/to() untyped
         self.tokenizer = tokenizer
         self.eos_ids = eos_token_ids(model, tokenizer)
         pad = getattr(model.config, "pad_token_id", None)
@@ -60,7 +60,8 @@ class HFEngine:
 
     @property
     def device(self) -> torch.device:
-        return next(self.model.parameters()).device
+        device: torch.device = next(self.model.parameters()).device
+        return device
 
     @torch.inference_mode()
     def generate(
@@ -158,7 +159,9 @@ class HFEngine:
         race = torch.empty_like(probs).exponential_(1.0, generator=generator)
         return int(torch.argmax(probs / race))
 
-    def _stopped(self, token: int, generated: list[int], stop_ids: set[int], params: SamplingParams, window: int) -> bool:
+    def _stopped(
+        self, token: int, generated: list[int], stop_ids: set[int], params: SamplingParams, window: int
+    ) -> bool:
         if token in stop_ids:
             return True
         if params.stop and self.tokenizer is not None:
@@ -192,7 +195,7 @@ class HFEngine:
 
     def close(self) -> None:
         """Drop the reference to the model."""
-        self.model = None  # type: ignore[assignment]
+        self.model = None
 
 
 def _generator(seed: int | None, device: torch.device) -> torch.Generator:

@@ -268,7 +268,8 @@ def _save_dequantized(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase
     config = model.config
     if hasattr(config, "quantization_config"):
         delattr(config, "quantization_config")
-    fresh = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    auto: Any = AutoModelForCausalLM  # from_config is untyped in transformers' stubs
+    fresh = auto.from_config(config, dtype=torch.float32)
     fresh.load_state_dict(model.state_dict(), strict=True)
     fresh.tie_weights()
     fresh.generation_config = model.generation_config
@@ -319,6 +320,7 @@ def load_model(
 
     dtype = dtype or torch.float32
     path = Path(source).expanduser() if source is not None else None
+    model: Any  # transformers' stubs type .to()/.eval() oddly
     try:
         if path is not None and path.suffix == ".gguf" and not convert:
             if not path.is_file():

@@ -55,6 +55,52 @@ def _as_ids(rendered: Any) -> list[int]:
     return [int(t) for t in rendered]
 
 
+def chat_template(
+    tokenizer: Any,  # a transformers tokenizer; typed loosely: its stubs want dict[str, str] messages
+    messages: Sequence[Mapping[str, Any]],
+    tools: Sequence[Mapping[str, Any]] | None,
+    *,
+    generation_prompt: bool,
+) -> str:
+    """`apply_chat_template` as text (`tools=None` when the template is not to see tools)."""
+    text = tokenizer.apply_chat_template(
+        [dict(m) for m in messages],
+        tools=[dict(t) for t in tools] if tools else None,
+        add_generation_prompt=generation_prompt,
+        tokenize=False,
+    )
+    if not isinstance(text, str):
+        raise TypeError(f"apply_chat_template(tokenize=False) returned {type(text).__name__}, not str")
+    return text
+
+
+def chat_template_ids(
+    tokenizer: Any,
+    messages: Sequence[Mapping[str, Any]],
+    tools: Sequence[Mapping[str, Any]] | None,
+    *,
+    generation_prompt: bool,
+) -> list[int]:
+    """`apply_chat_template` as token ids (the template's own tokenization)."""
+    return _as_ids(
+        tokenizer.apply_chat_template(
+            [dict(m) for m in messages],
+            tools=[dict(t) for t in tools] if tools else None,
+            add_generation_prompt=generation_prompt,
+            tokenize=True,
+            return_dict=False,
+        )
+    )
+
+
+def decode(tokenizer: Any, ids: Sequence[int]) -> str:
+    """Token ids to text, special tokens kept."""
+    text = tokenizer.decode(list(ids), skip_special_tokens=False)
+    if not isinstance(text, str):
+        raise TypeError(f"tokenizer.decode returned {type(text).__name__}, not str")
+    return text
+
+
 def template_supports_tools(tokenizer: PreTrainedTokenizerBase) -> bool:
     """Whether the tokenizer's chat template reads a `tools` variable."""
     template = getattr(tokenizer, "chat_template", None)
@@ -114,7 +160,10 @@ class Renderer:
         if not isinstance(eos, str) or not eos:
             raise ValueError("the tokenizer has no eos token; awpo needs the end-of-turn token")
         self.end_of_turn: str = eos
-        self.end_of_turn_id: int = int(tokenizer.convert_tokens_to_ids(eos))
+        eos_id = tokenizer.convert_tokens_to_ids(eos)
+        if not isinstance(eos_id, int):
+            raise ValueError(f"the eos token {eos!r} is not a single token")
+        self.end_of_turn_id: int = eos_id
         self._observation_template = self._probe_observation()
 
     # --- prompt -------------------------------------------------------------------------------
@@ -139,28 +188,19 @@ class Renderer:
 
     def prompt_ids(self, messages: Sequence[Mapping[str, Any]], tools: Sequence[Mapping[str, Any]]) -> list[int]:
         """The prompt's token ids (the template's own tokenization, special tokens included)."""
-        return _as_ids(
-            self.tokenizer.apply_chat_template(
-                self.prompt_messages(messages, tools),
-                tools=list(tools) if self.tool_mode == "template" and tools else None,
-                add_generation_prompt=True,
-                tokenize=True,
-                return_dict=False,
-            )
+        return chat_template_ids(
+            self.tokenizer, self.prompt_messages(messages, tools), self._template_tools(tools), generation_prompt=True
         )
 
     def _render(
         self, messages: Sequence[Mapping[str, Any]], tools: Sequence[Mapping[str, Any]], *, generation_prompt: bool
     ) -> str:
-        text = self.tokenizer.apply_chat_template(
-            list(messages),
-            tools=list(tools) if self.tool_mode == "template" and tools else None,
-            add_generation_prompt=generation_prompt,
-            tokenize=False,
+        return chat_template(
+            self.tokenizer, messages, self._template_tools(tools), generation_prompt=generation_prompt
         )
-        if not isinstance(text, str):
-            raise TypeError(f"apply_chat_template(tokenize=False) returned {type(text).__name__}, not str")
-        return text
+
+    def _template_tools(self, tools: Sequence[Mapping[str, Any]]) -> Sequence[Mapping[str, Any]] | None:
+        return tools if self.tool_mode == "template" and tools else None
 
     # --- observations ---------------------------------------------------------------------------
     def observation_messages(self, results: Sequence[ToolObservation]) -> list[dict[str, Any]]:
@@ -330,7 +370,7 @@ class DriftReport:
 
 
 def _first_difference(a: Sequence[int], b: Sequence[int]) -> int | None:
-    for i, (x, y) in enumerate(zip(a, b)):
+    for i, (x, y) in enumerate(zip(a, b, strict=False)):
         if x != y:
             return i
     return None if len(b) >= len(a) else min(len(a), len(b))
@@ -353,17 +393,9 @@ def _rerender_chat(renderer: Renderer, case: DriftCase) -> list[int]:
         ids = turn.generated_ids
         if ids and ids[-1] == renderer.end_of_turn_id:
             ids = ids[:-1]
-        messages.append({"role": "assistant", "content": tokenizer.decode(ids, skip_special_tokens=False)})
+        messages.append({"role": "assistant", "content": decode(tokenizer, ids)})
         messages.extend(turn.observation_messages)
-    return _as_ids(
-        tokenizer.apply_chat_template(
-            messages,
-            tools=case.tools if renderer.tool_mode == "template" and case.tools else None,
-            add_generation_prompt=False,
-            tokenize=True,
-            return_dict=False,
-        )
-    )
+    return chat_template_ids(tokenizer, messages, renderer._template_tools(case.tools), generation_prompt=False)
 
 
 def drift_report(
@@ -406,12 +438,16 @@ def drift_report(
         offset = len(case.prompt_ids)
         for turn in case.turns:
             ids = turn.generated_ids
-            again = _as_ids(tokenizer.encode(tokenizer.decode(ids, skip_special_tokens=False), add_special_tokens=False))
+            again = _as_ids(
+                tokenizer.encode(tokenizer.decode(ids, skip_special_tokens=False), add_special_tokens=False)
+            )
             if again != ids:
                 turn_bad.append(k)
                 pos = _first_difference(ids, again)
                 where = pos if pos is not None else min(len(ids), len(again))
-                firsts.setdefault("turn_text", _example(tokenizer, k, offset + where, sampled, sampled[:offset] + again))
+                firsts.setdefault(
+                    "turn_text", _example(tokenizer, k, offset + where, sampled, sampled[:offset] + again)
+                )
                 break
             offset += len(ids) + len(turn.observation_ids)
     n = len(cases)
@@ -423,7 +459,9 @@ def drift_report(
             len(chat_bad),
             firsts.get("chat_template"),
         ),
-        DriftCheck("retokenize", "decode the whole sequence and encode it again", n, len(text_bad), firsts.get("retokenize")),
+        DriftCheck(
+            "retokenize", "decode the whole sequence and encode it again", n, len(text_bad), firsts.get("retokenize")
+        ),
         DriftCheck("turn_text", "encode each generated turn's text again", n, len(turn_bad), firsts.get("turn_text")),
     ]
     name = getattr(tokenizer, "name_or_path", "") or type(tokenizer).__name__

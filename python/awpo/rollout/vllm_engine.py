@@ -64,7 +64,7 @@ class VLLMEngine:
         dtype (`str`, defaults to `"bfloat16"`): vLLM's compute dtype. On CPU vLLM supports bf16 and fp32.
         max_model_len (`int`, defaults to `4096`): longest prompt + output, in tokens.
         seed (`int`, defaults to `0`): the engine seed (each request is also seeded by `SamplingParams.seed`).
-        kv_cache_gib (`float | None`, defaults to `None`): CPU only: KV cache size in GiB
+        kv_cache_gib (`int | None`, defaults to `None`): CPU only: KV cache size in whole GiB
             (`VLLM_CPU_KVCACHE_SPACE`; 1 GiB holds ~46k tokens of SmolLM2-135M). `None` keeps the
             environment's value, else 1.
         gpu_memory_utilization (`float`, defaults to `0.5`): GPU only: the share of GPU memory vLLM may use
@@ -81,7 +81,7 @@ class VLLMEngine:
         dtype: str = "bfloat16",
         max_model_len: int = 4096,
         seed: int = 0,
-        kv_cache_gib: float | None = None,
+        kv_cache_gib: int | None = None,
         gpu_memory_utilization: float = 0.5,
         enable_prefix_caching: bool = True,
         **llm_kwargs: Any,
@@ -97,7 +97,9 @@ class VLLMEngine:
         self._on_cpu = bool(current_platform.is_cpu())
         if self._on_cpu:
             if kv_cache_gib is not None:
-                os.environ[_CPU_KV_SPACE] = str(kv_cache_gib)
+                if kv_cache_gib < 1:
+                    raise ValueError(f"kv_cache_gib must be a whole number of GiB >= 1, got {kv_cache_gib}")
+                os.environ[_CPU_KV_SPACE] = str(int(kv_cache_gib))
             else:
                 os.environ.setdefault(_CPU_KV_SPACE, "1")
             llm_kwargs.setdefault("enforce_eager", True)
@@ -109,14 +111,18 @@ class VLLMEngine:
         self._sleep_mode = self._sleep_mode and bool(llm_kwargs.get("enable_sleep_mode"))
         self._asleep = False
         self.model = model
-        self._llm = vllm.LLM(
-            model=model,
-            dtype=dtype,
-            max_model_len=max_model_len,
-            seed=seed,
-            enable_prefix_caching=enable_prefix_caching,
-            **llm_kwargs,
-        )
+        with warnings.catch_warnings():
+            # vLLM's start-up touches deprecated torch APIs (torch.jit.script_method, reduce_op): not ours to fix.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", FutureWarning)
+            self._llm = vllm.LLM(
+                model=model,
+                dtype=dtype,
+                max_model_len=max_model_len,
+                seed=seed,
+                enable_prefix_caching=enable_prefix_caching,
+                **llm_kwargs,
+            )
         tokenizer = self._llm.get_tokenizer()
         self.vocab_size: int = int(self._llm.llm_engine.model_config.get_vocab_size())
         self.eos_token_id: int | None = tokenizer.eos_token_id
@@ -143,7 +149,8 @@ class VLLMEngine:
             return []
         if self._asleep:
             self.wake()
-        requests = [TokensPrompt(prompt_token_ids=ids) for ids in rows]
+        make_prompt: Any = TokensPrompt  # a TypedDict whose optional keys vLLM's annotations mark required
+        requests = [make_prompt(prompt_token_ids=ids) for ids in rows]
         vllm_params = [
             VllmSamplingParams(
                 temperature=p.temperature,
@@ -166,7 +173,7 @@ class VLLMEngine:
             ids = list(completion.token_ids)
             if completion.logprobs is None or len(completion.logprobs) != len(ids):
                 raise RuntimeError("vLLM returned no per-token logprobs although logprobs=0 was requested")
-            lps = [float(step[token].logprob) for step, token in zip(completion.logprobs, ids)]
+            lps = [float(step[token].logprob) for step, token in zip(completion.logprobs, ids, strict=True)]
             reason: FinishReason = "length" if completion.finish_reason == "length" else "stop"
             results.append(Generation(ids, lps, reason))
         return results
