@@ -7,6 +7,7 @@ import json
 import pickle
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -159,6 +160,8 @@ def test_toolset_is_reusable_and_equivalent() -> None:
     assert ts.names == ["get_weather", "search", "math.add"]
     assert len(ts) == 3 and "search" in ts and "nope" not in ts
     assert toolset(ts) is ts and toolset(None) is None
+    assert ts.to_list() == TOOLS
+    assert pickle.loads(pickle.dumps(ts)).names == ts.names
     text = '<tool_call>{"name": "get_weather", "arguments": {}}</tool_call>'
     assert parse(text, ts) == parse(text, TOOLS) == parse(text, tuple(TOOLS))
 
@@ -172,6 +175,7 @@ def test_batch_equals_single_parses() -> None:
     assert parse_batch(texts, TOOLS, truncated=True) == [parse(t, TOOLS, truncated=True) for t in texts]
     assert parse_batch(texts) == [parse(t) for t in texts]
     assert parse_batch([]) == []
+    assert parse_batch(texts, TOOLS, truncated=np.array(flags)) == got
 
 
 def test_result_round_trips_through_pickle_and_to_dict() -> None:

@@ -25,6 +25,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, TypeAlias
 
+import numpy as np
+import numpy.typing as npt
+
 from awpo._native import ParseIssue, ParseResult, ToolSet, parse_tool_calls, parse_tool_calls_batch
 
 FailureClass: TypeAlias = Literal[
@@ -90,7 +93,10 @@ def parse(text: str, tools: ToolsLike = None, *, truncated: bool = False) -> Par
 
 
 def parse_batch(
-    texts: Sequence[str], tools: ToolsLike = None, *, truncated: bool | Sequence[bool] | None = None
+    texts: Sequence[str],
+    tools: ToolsLike = None,
+    *,
+    truncated: bool | Sequence[bool] | npt.NDArray[np.bool_] | None = None,
 ) -> list[ParseResult]:
     """Parses many model outputs with the same tools, in parallel on all cores, without the GIL.
 
@@ -98,7 +104,7 @@ def parse_batch(
         texts (`Sequence[str]`): the outputs.
         tools: as in `parse`, shared by every text.
         truncated (`bool | Sequence[bool] | None`, defaults to `None`): one flag for all texts, or
-            one per text (same length as `texts`); None means no text was cut.
+            one per text (same length as `texts`; numpy bool arrays work); None means no text was cut.
 
     Raises:
         TypeError: an element of `texts` is not a str, or an argument has the wrong type.
@@ -113,9 +119,9 @@ def parse_batch(
     elif truncated is True:
         flags = [True] * len(items)
     else:
-        flags = list(truncated)
-        if not all(isinstance(f, bool) for f in flags):
+        if isinstance(truncated, (str, bytes)) or not all(isinstance(f, (bool, np.bool_)) for f in truncated):
             raise TypeError("truncated must be a bool or a sequence of bool")
+        flags = [bool(f) for f in truncated]
     return parse_tool_calls_batch(items, toolset(tools), truncated=flags)
 
 

@@ -4,7 +4,9 @@
 //! moves the result out (STYLE.md §4). Logic lives in awpo-core.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod advantage;
 mod errors;
+mod sandbox;
 mod toolcall;
 
 use pyo3::prelude::*;
@@ -44,8 +46,12 @@ mod _native {
     // --- outcome rewards ---
 
     // --- advantages ---
+    #[pymodule_export]
+    use super::advantage::{PyAdvantageConfig, compute_advantages};
 
     // --- sandbox ---
+    #[pymodule_export]
+    use super::sandbox::{PyCallResult, PyRunResult, PySandboxPool, PySandboxSupervisor};
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -3,6 +3,7 @@
 use crate::errors;
 use awpo_core::toolcall::{self as tc, ParseOptions, ToolSchema};
 use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple};
 use serde_json::{Map, Number, Value};
@@ -118,6 +119,8 @@ pub(crate) fn json_to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py,
 #[pyclass(name = "ToolSet", frozen, module = "awpo._native")]
 pub struct PyToolSet {
     tools: Vec<ToolSchema>,
+    /// The schemas as given (for pickling and `to_list`).
+    source: Value,
 }
 
 impl PyToolSet {
@@ -138,15 +141,26 @@ impl PyToolSet {
                 tools.get_type().name()?
             )));
         }
-        let v = py_to_json(tools, "tools", 0)?;
-        let tools = tc::parse_toolset(&v).map_err(errors::to_py)?;
-        Ok(PyToolSet { tools })
+        let source = py_to_json(tools, "tools", 0)?;
+        let tools = tc::parse_toolset(&source).map_err(errors::to_py)?;
+        Ok(PyToolSet { tools, source })
     }
 
     /// Tool names, in order.
     #[getter]
     fn names(&self) -> Vec<&str> {
         self.tools.iter().map(ToolSchema::name).collect()
+    }
+
+    /// The schemas as given, as a new list of dicts.
+    fn to_list<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json_to_py(py, &self.source)
+    }
+
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyAny>,))> {
+        Ok((slf.get_type().into_any(), (slf.get().to_list(slf.py())?,)))
     }
 
     fn __len__(&self) -> usize {
@@ -203,10 +217,10 @@ impl PyParseIssue {
     /// `{"kind", "call", "path", "message"}`.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
-        d.set_item("kind", self.kind())?;
-        d.set_item("call", self.0.call)?;
-        d.set_item("path", &self.0.path)?;
-        d.set_item("message", &self.0.message)?;
+        d.set_item(intern!(py, "kind"), self.kind())?;
+        d.set_item(intern!(py, "call"), self.0.call)?;
+        d.set_item(intern!(py, "path"), &self.0.path)?;
+        d.set_item(intern!(py, "message"), &self.0.message)?;
         Ok(d)
     }
 
@@ -242,12 +256,12 @@ impl PyParseResult {
         let list = PyList::empty(py);
         for c in &self.0.calls {
             let d = PyDict::new(py);
-            d.set_item("name", &c.name)?;
+            d.set_item(intern!(py, "name"), &c.name)?;
             let args = PyDict::new(py);
             for (k, v) in &c.arguments {
                 args.set_item(k, json_to_py(py, v)?)?;
             }
-            d.set_item("arguments", args)?;
+            d.set_item(intern!(py, "arguments"), args)?;
             list.append(d)?;
         }
         Ok(list)
@@ -292,16 +306,16 @@ impl PyParseResult {
     /// Plain-Python form: `{"calls", "reasoning", "answer", "failure", "issues", "format"}`.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
-        d.set_item("calls", self.calls(py)?)?;
-        d.set_item("reasoning", self.reasoning())?;
-        d.set_item("answer", self.answer())?;
-        d.set_item("failure", self.failure())?;
+        d.set_item(intern!(py, "calls"), self.calls(py)?)?;
+        d.set_item(intern!(py, "reasoning"), self.reasoning())?;
+        d.set_item(intern!(py, "answer"), self.answer())?;
+        d.set_item(intern!(py, "failure"), self.failure())?;
         let issues = PyList::empty(py);
         for i in &self.0.issues {
             issues.append(PyParseIssue(i.clone()).to_dict(py)?)?;
         }
-        d.set_item("issues", issues)?;
-        d.set_item("format", self.format())?;
+        d.set_item(intern!(py, "issues"), issues)?;
+        d.set_item(intern!(py, "format"), self.format())?;
         Ok(d)
     }
 

@@ -261,8 +261,14 @@ fn block(
     }
 }
 
+/// Whitespace, everywhere in the parser: space, tab, `\n`, `\r` (JSON's set).
 fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// `s` without leading and trailing whitespace.
+fn trim_ws(s: &str) -> &str {
+    s.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r'))
 }
 
 fn first_non_ws(s: &str) -> Option<usize> {
@@ -504,7 +510,7 @@ pub fn parse(text: &str, tools: &[ToolSchema], opts: &ParseOptions) -> ParseResu
                 _ => free.push((seg.start, content)),
             },
             Kind::Think => {
-                let t = xml::trim_ws(content);
+                let t = trim_ws(content);
                 match reasoning.as_mut() {
                     Some(r) => {
                         r.push('\n');
@@ -536,7 +542,7 @@ pub fn parse(text: &str, tools: &[ToolSchema], opts: &ParseOptions) -> ParseResu
                 }
             }
             Kind::Response => {
-                response.get_or_insert(xml::trim_ws(content));
+                response.get_or_insert(trim_ws(content));
                 if !seg.closed {
                     acc.unclosed(RESPONSE_OPEN, seg, n, opts);
                 }
@@ -574,7 +580,7 @@ pub fn parse(text: &str, tools: &[ToolSchema], opts: &ParseOptions) -> ParseResu
         None => {
             let parts: Vec<&str> = free
                 .iter()
-                .map(|(_, s)| xml::trim_ws(s))
+                .map(|(_, s)| trim_ws(s))
                 .filter(|s| !s.is_empty())
                 .collect();
             (!parts.is_empty()).then(|| parts.join("\n"))

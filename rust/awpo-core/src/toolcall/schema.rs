@@ -419,7 +419,7 @@ impl ToolSchema {
     /// (with `call: None`).
     pub fn validate(&self, arguments: &Map<String, Value>) -> Vec<Issue> {
         let mut out = Vec::new();
-        check_object(arguments, &self.params, "", &mut out);
+        check_object(arguments, &self.params, &mut String::new(), &mut out);
         out
     }
 }
@@ -445,35 +445,57 @@ fn type_name(v: &Value) -> &'static str {
     }
 }
 
-fn check_object(m: &Map<String, Value>, os: &ObjectSchema, path: &str, out: &mut Vec<Issue>) {
+/// Appends `.key` (or `key` at the top) to `path`; returns the length to truncate back to.
+fn push_key(path: &mut String, key: &str) -> usize {
+    let len = path.len();
+    if len > 0 {
+        path.push('.');
+    }
+    path.push_str(key);
+    len
+}
+
+/// Checks an object against its schema. `path` is a reused buffer holding the current location,
+/// so a valid call allocates no path strings.
+fn check_object(
+    m: &Map<String, Value>,
+    os: &ObjectSchema,
+    path: &mut String,
+    out: &mut Vec<Issue>,
+) {
     for r in &os.required {
         if !m.contains_key(r) {
+            let len = push_key(path, r);
             violation(
                 out,
-                join(path, r),
+                path.clone(),
                 format!("missing required parameter `{r}`"),
             );
+            path.truncate(len);
         }
     }
     for (k, v) in m {
-        let kp = join(path, k);
+        let len = push_key(path, k);
         match os.property(k) {
-            Some(ps) => check_value(v, ps, &kp, out),
+            Some(ps) => check_value(v, ps, path, out),
             None => match &os.additional {
                 Additional::Allow => {}
-                Additional::Deny => violation(out, kp, format!("unknown parameter `{k}`")),
-                Additional::Schema(s) => check_value(v, s, &kp, out),
+                Additional::Deny => {
+                    violation(out, path.clone(), format!("unknown parameter `{k}`"))
+                }
+                Additional::Schema(s) => check_value(v, s, path, out),
             },
         }
+        path.truncate(len);
     }
 }
 
-fn check_value(v: &Value, s: &ValueSchema, path: &str, out: &mut Vec<Issue>) {
+fn check_value(v: &Value, s: &ValueSchema, path: &mut String, out: &mut Vec<Issue>) {
     if !s.types.is_empty() && !s.types.iter().any(|t| t.matches(v)) {
         let want: Vec<&str> = s.types.iter().map(|t| t.as_str()).collect();
         violation(
             out,
-            path.to_owned(),
+            path.clone(),
             format!("expected {}, got {}", want.join(" or "), type_name(v)),
         );
         return;
@@ -483,7 +505,7 @@ fn check_value(v: &Value, s: &ValueSchema, path: &str, out: &mut Vec<Issue>) {
     {
         violation(
             out,
-            path.to_owned(),
+            path.clone(),
             format!("value {v} is not one of the enum values"),
         );
     }
@@ -491,7 +513,12 @@ fn check_value(v: &Value, s: &ValueSchema, path: &str, out: &mut Vec<Issue>) {
         Value::Array(items) => {
             if let Some(is) = &s.items {
                 for (i, item) in items.iter().enumerate() {
-                    check_value(item, is, &format!("{path}[{i}]"), out);
+                    let len = path.len();
+                    path.push('[');
+                    path.push_str(&i.to_string());
+                    path.push(']');
+                    check_value(item, is, path, out);
+                    path.truncate(len);
                 }
             }
         }

@@ -12,9 +12,9 @@
 //!   the raw text. A value that does not convert stays the raw text (the schema check then
 //!   reports the type).
 //! - no declared type (no tools, unknown tool or parameter, no `type`): JSON, else the raw text.
-use super::pythonic;
 use super::schema::{ToolSchema, TypeKind, find_tool};
 use super::types::{FailureClass, ToolCall};
+use super::{pythonic, trim_ws};
 use memchr::memmem::Finder;
 use serde_json::{Map, Number, Value};
 use std::sync::LazyLock;
@@ -34,10 +34,6 @@ fn skip_ws(s: &[u8], mut p: usize) -> usize {
         p += 1;
     }
     p
-}
-
-pub(super) fn trim_ws(s: &str) -> &str {
-    s.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r'))
 }
 
 /// Parses a sequence of `<function=…>…</function>` elements separated by whitespace.
