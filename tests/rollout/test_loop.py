@@ -7,30 +7,22 @@ calls `get_weather` for the asked city, reads the observation and answers in a s
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Sequence
+import os
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
 from conftest import requires_vllm
+from rollout_test_tools import get_weather
 
 from awpo.data.schema import Task
+from awpo.errors import SandboxError
 from awpo.rollout.engine import Engine, Generation, SamplingParams
 from awpo.rollout.loop import LoopConfig, RolloutLoop, Trajectory, count_finish_reasons
 from awpo.rollout.render import Renderer, drift_report
-from awpo.rollout.tools import LocalTools
-from awpo.tools.registry import tool
-
-
-@tool
-def get_weather(city: str) -> dict[str, Any]:
-    """Current weather in a city.
-
-    Args:
-        city: the city name.
-    """
-    return {"city": city, "temperature_c": 3 * len(city), "sky": "clear", "wind_kmh": 7 * len(city)}
+from awpo.rollout.tools import LocalTools, SandboxTools
+from awpo.tools import Sandbox, SandboxConfig, SandboxLimits
 
 
 def _call(city: str) -> str:
@@ -96,16 +88,28 @@ def renderer(tokenizer: Any) -> Renderer:
     return Renderer(tokenizer)
 
 
-def _multi_turn(engine: Engine, renderer: Renderer) -> tuple[RecordingEngine, list[Trajectory]]:
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    try:
+        sb = Sandbox([get_weather], SandboxLimits(timeout_s=20), config=SandboxConfig(pool_size=2))
+    except SandboxError as exc:
+        if os.geteuid() == 0:
+            raise
+        pytest.skip(f"the tool sandbox refused to start without root: {exc}")
+    yield sb
+    sb.close()
+
+
+def _multi_turn(engine: Engine, renderer: Renderer, sandbox: Sandbox) -> tuple[RecordingEngine, list[Trajectory]]:
     recorder = RecordingEngine(engine)
     config = LoopConfig(max_turns=3, max_tool_response_tokens=12, **GREEDY_LOOP)
-    loop = RolloutLoop(recorder, renderer, LocalTools([get_weather]), config)
+    loop = RolloutLoop(recorder, renderer, SandboxTools(sandbox), config)
     return recorder, loop.run([weather_task("Paris"), weather_task("Madrid")], seed=1)
 
 
 @pytest.fixture(scope="module")
-def hf_run(hf_engine: Any, renderer: Renderer) -> tuple[RecordingEngine, list[Trajectory]]:
-    return _multi_turn(hf_engine, renderer)
+def hf_run(hf_engine: Any, renderer: Renderer, sandbox: Sandbox) -> tuple[RecordingEngine, list[Trajectory]]:
+    return _multi_turn(hf_engine, renderer, sandbox)
 
 
 def _assert_token_in_token_out(recorder: RecordingEngine, trajectories: list[Trajectory], renderer: Renderer) -> None:
@@ -139,14 +143,21 @@ def test_multi_turn_trajectories_have_no_drift(hf_run: Any, renderer: Renderer) 
     assert all(c.cases == len(trajectories) for c in report.checks)
 
 
-def test_tools_really_ran_and_results_were_truncated(hf_run: Any) -> None:
+def test_tools_ran_in_the_sandbox_one_session_per_trajectory(hf_run: Any, sandbox: Sandbox) -> None:
     _, trajectories = hf_run
     first = trajectories[0].turns[0]
     assert first.calls == [{"name": "get_weather", "arguments": {"city": "Paris"}}]
     assert first.failure == "ok"
     (result,) = first.tool_results
-    assert result.ok
-    assert json.loads(result.content) == {"city": "Paris", "temperature_c": 15, "sky": "clear", "wind_kmh": 35}
+    assert result.ok, result.error
+    assert result.value == {"city": "Paris", "temperature_c": 15, "sky": "clear", "wind_kmh": 35, "call": 1}
+    assert trajectories[1].turns[0].tool_results[0].value["call"] == 1  # a fresh session, not Paris's
+    assert sandbox.session_count == 0  # every episode's session was closed
+
+
+def test_results_were_truncated_to_the_token_budget(hf_run: Any) -> None:
+    _, trajectories = hf_run
+    first = trajectories[0].turns[0]
     assert '"city": "Paris"' in first.observation_text
     assert "…[truncated" in first.observation_text  # the 30-token result was cut to 12 tokens
     assert "<tool_response>" in first.observation_text
@@ -238,6 +249,6 @@ def test_config_and_wiring_errors(hf_engine: Any, renderer: Renderer) -> None:
 
 
 @requires_vllm
-def test_vllm_multi_turn_trajectories_have_no_drift(vllm_engine: Any, renderer: Renderer) -> None:
-    recorder, trajectories = _multi_turn(vllm_engine, renderer)
+def test_vllm_multi_turn_trajectories_have_no_drift(vllm_engine: Any, renderer: Renderer, sandbox: Sandbox) -> None:
+    recorder, trajectories = _multi_turn(vllm_engine, renderer, sandbox)
     _assert_token_in_token_out(recorder, trajectories, renderer)

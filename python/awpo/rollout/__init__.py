@@ -8,7 +8,7 @@ from awpo.rollout.hf_engine import HFEngine
 from awpo.rollout.loop import STOP_REASONS, LoopConfig, LoopStats, RolloutLoop, StopReason, Trajectory, Turn
 from awpo.rollout.model import load_model, load_tokenizer, resolve_model_dir
 from awpo.rollout.render import DriftReport, Renderer, drift_report
-from awpo.rollout.tools import LocalTools, ToolEpisode, ToolResult, ToolRunner
+from awpo.rollout.tools import LocalTools, SandboxTools, ToolEpisode, ToolRunner
 
 __all__ = [
     "ENGINE_KINDS",
@@ -24,9 +24,9 @@ __all__ = [
     "Renderer",
     "RolloutLoop",
     "SamplingParams",
+    "SandboxTools",
     "StopReason",
     "ToolEpisode",
-    "ToolResult",
     "ToolRunner",
     "Trajectory",
     "Turn",

@@ -29,7 +29,8 @@ from awpo.data.schema import Task
 from awpo.rewards import ToolSet, parse, toolset
 from awpo.rollout.engine import Engine, FinishReason, Generation, SamplingParams
 from awpo.rollout.render import DriftCase, DriftTurn, Renderer, ToolObservation, decode
-from awpo.rollout.tools import ToolEpisode, ToolResult, ToolRunner
+from awpo.rollout.tools import ToolEpisode, ToolRunner
+from awpo.tools.sandbox import ToolResult
 
 if TYPE_CHECKING:
     from awpo.rewards import FailureClass
@@ -343,7 +344,7 @@ class RolloutLoop:
         out: list[Turn] = []
         budget = self.config.max_tool_response_tokens
         for (_, parsed), results in zip(batch, all_results, strict=True):
-            observations = [ToolObservation(r.name, self.renderer.truncate(r.content, budget)) for r in results]
+            observations = [ToolObservation(r.name, self.renderer.truncate(r.observation(), budget)) for r in results]
             closed = bool(parsed.generated_ids) and parsed.generated_ids[-1] == self.renderer.end_of_turn_id
             out.append(
                 replace(
