@@ -85,7 +85,7 @@ def test_bfcl() -> None:
     assert simple.answer.acceptable == [
         {"geometry.circle_area": {"radius": [3.0, 3], "unit": ["cm", "centimeters", ""]}}
     ]
-    assert simple.answer.tool_calls[0].arguments == {"radius": 3.0}  # optional unit omitted
+    assert simple.answer.tool_calls[0].arguments == {"radius": 3.0, "unit": "cm"}  # first acceptable values
     assert [c.arguments["city"] for c in parallel.answer.tool_calls] == ["Rome", "Kyoto"]
     assert irrelevance.answer.no_call and irrelevance.meta["bfcl"]["category"] == "irrelevance"
     reasons = {b.line: b.reason for b in report.bad}

@@ -219,15 +219,41 @@ def bfcl_tools(functions: list[JsonDict]) -> list[JsonDict]:
 
 
 def representative_call(name: str, acceptable: JsonDict) -> FunctionCall:
-    """One right call from BFCL's acceptable values: the first value each, optional ones omitted."""
-    arguments: JsonDict = {}
+    """One right call from BFCL's acceptable values: the first non-omitted value of each parameter.
+
+    A parameter whose only acceptable value is `""` (may be omitted) is left out; one with an empty
+    list (no value can be right, which BFCL's data has a few of) too. Nested dicts in BFCL's
+    possible answers again map each key to a list of acceptable values and are resolved the same
+    way, recursively.
+    """
+    return FunctionCall(name=name, arguments=_first_values(acceptable, where=name))
+
+
+def _first_values(acceptable: JsonDict, *, where: str) -> JsonDict:
+    out: JsonDict = {}
     for param, values in acceptable.items():
-        if not isinstance(values, list) or not values:
-            raise ValueError(f"acceptable values of {name}.{param} must be a non-empty list")
-        if "" in values:
-            continue
-        arguments[param] = values[0]
-    return FunctionCall(name=name, arguments=arguments)
+        if not isinstance(values, list):
+            raise ValueError(f"acceptable values of {where}.{param} must be a list")
+        present = [v for v in values if v != ""]
+        if present:
+            out[param] = _resolve(present[0])
+    return out
+
+
+def _resolve(value: Any) -> Any:
+    """BFCL nests one level: a dict value (or a list of dicts) maps keys to acceptable-value lists."""
+    if isinstance(value, dict):
+        return {k: _first_or_literal(v) for k, v in value.items() if _first_or_literal(v) != ""}
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        return [_resolve(v) for v in value]
+    return value
+
+
+def _first_or_literal(values: Any) -> Any:
+    if isinstance(values, list):
+        present = [v for v in values if v != ""]
+        return present[0] if present else ""
+    return values
 
 
 def bfcl_entry_to_task(entry: JsonDict, ground_truth: Any | None) -> Task:
@@ -273,7 +299,11 @@ def bfcl_entry_to_task(entry: JsonDict, ground_truth: Any | None) -> Task:
             if not isinstance(item, dict) or len(item) != 1:
                 raise ValueError("each possible-answer item must be {function_name: {param: [values]}}")
             ((name, params),) = item.items()
-            calls.append(representative_call(name, params))
+            call = representative_call(name, params)
+            known = _param_names(functions, name)
+            if known is not None:  # BFCL's answers name a few parameters its docs lack; a right call cannot
+                call = FunctionCall(name=name, arguments={k: v for k, v in call.arguments.items() if k in known})
+            calls.append(call)
         answer = Answer(tool_calls=calls, acceptable=ground_truth)
     messages = question[0]
     if not messages:
@@ -286,6 +316,14 @@ def bfcl_entry_to_task(entry: JsonDict, ground_truth: Any | None) -> Task:
         env=env,
         meta={"source": "bfcl", "bfcl": meta_bfcl},
     )
+
+
+def _param_names(functions: list[JsonDict], name: str) -> set[str] | None:
+    for fn in functions:
+        if isinstance(fn, dict) and fn.get("name") == name:
+            props = fn.get("parameters", {}).get("properties", {})
+            return set(props) if isinstance(props, dict) else None
+    return None
 
 
 def load_bfcl(
