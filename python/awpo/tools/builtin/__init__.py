@@ -1,0 +1,1 @@
+"""Built-in tools: deterministic, executable tool families (no network, no wall clock)."""
