@@ -9,8 +9,9 @@ family's real tools, so later calls and the final answer use real tool results.
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from random import Random
 from typing import Any
 
@@ -79,8 +80,24 @@ def ask(query: str, quotes: Sequence[str], missing: str, tool_name: str, questio
 
 
 def chain(query: str, quotes: Sequence[str], steps: Sequence[Step], answer: str, final_reasoning: str) -> Example:
-    """A multi-step example whose final answer uses the tools' results."""
-    return Example(query, tuple(steps), response=answer, final_reasoning=final_reasoning, quotes=tuple(quotes))
+    """A multi-step example whose final answer uses the tools' results.
+
+    Every turn's reasoning quotes the user: a turn whose reasoning does not gets the first quote
+    prepended.
+    """
+    lead = q(quotes[0])
+    cited = [
+        s if cites_user(s.reasoning, query) else replace(s, reasoning=f"Next, for {lead}: {s.reasoning}")
+        for s in steps
+    ]
+    if not cites_user(final_reasoning, query):
+        final_reasoning = f"The user asked about {lead}. {final_reasoning}"
+    return Example(query, tuple(cited), response=answer, final_reasoning=final_reasoning, quotes=tuple(quotes))
+
+
+def cites_user(reasoning: str, query: str) -> bool:
+    """Whether `reasoning` quotes (in double quotes) some words of `query`."""
+    return any(part in query for part in re.findall(r'"([^"]+)"', reasoning))
 
 
 def run_step(run: Run, reasoning: str, *calls: FunctionCall) -> Step:
