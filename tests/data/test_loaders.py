@@ -136,3 +136,15 @@ def test_parse_pythonic_calls() -> None:
     for bad in ["[f(1)]", "[f(x=g())]", "[1]", "hello there", "[f(**k)]", ""]:
         with pytest.raises(ValueError):
             parse_pythonic_calls(bad)
+
+
+def test_bfcl_tasks_are_not_trainable() -> None:
+    from awpo.data.generator import GeneratorConfig, generate
+    from awpo.data.io import DataError
+    from awpo.data.loaders import check_trainable
+
+    train = generate(GeneratorConfig(per_family=2, families=["weather", "maps", "stats"], heldout_families=[])).train
+    assert check_trainable(train) == train
+    bfcl = load_bfcl(FIXTURES / "bfcl_questions.jsonl", FIXTURES / "bfcl_answers.jsonl").items
+    with pytest.raises(DataError, match="evaluation-only data"):
+        check_trainable(train + bfcl)

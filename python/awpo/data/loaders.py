@@ -406,6 +406,20 @@ def _multi_turn_functions(entry: JsonDict, docs: dict[str, list[JsonDict]]) -> l
 
 # ----------------------------------------------------------------------------- dispatch
 
+EVAL_ONLY_SOURCES = frozenset({"bfcl"})
+
+
+def check_trainable(tasks: list[Task]) -> list[Task]:
+    """Return `tasks`, or raise `DataError` if any comes from an evaluation-only source (BFCL).
+
+    The trainer calls this on its training data: benchmark data must never be trained on.
+    """
+    bad = [t.id for t in tasks if t.meta.get("source") in EVAL_ONLY_SOURCES]
+    if bad:
+        raise DataError(f"{len(bad)} tasks come from evaluation-only data (BFCL), e.g. {bad[:3]}; never train on them")
+    return tasks
+
+
 LOADERS: dict[str, Loader] = {
     "xlam": load_xlam,
     "toolace": load_toolace,

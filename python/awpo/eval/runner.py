@@ -148,7 +148,7 @@ def run_bfcl(
         entries = load_entries(bfcl, category, limit)
         score = CategoryScore(category)
         timed = _Timed(generator)
-        wall = time.perf_counter()
+        wall = time.perf_counter()  # after loading: checking time is decoding, tool execution and checkers
         results: list[EntryResult] = []
         for start in range(0, len(entries), chunk):
             part = entries[start : start + chunk]
