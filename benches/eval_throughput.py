@@ -75,6 +75,7 @@ def main() -> int:
         "entries": n,
         "generations": sum(s.generations for s in report.scores),
         "generated_tokens": generator.generated_tokens,
+        "context_overflows": generator.overflows,
         "bfcl_import_s": round(import_s, 2),
         "model_load_s": round(load_s, 2),
         "wall_s": round(wall_s, 2),

@@ -51,3 +51,13 @@ def test_bad_model_dir(tmp_path: Path) -> None:
         HFGenerator(tmp_path, device="cpu")
     with pytest.raises(ValueError, match="must be >= 1"):
         HFGenerator(tmp_path, max_new_tokens=0)
+
+
+def test_prompt_longer_than_the_context_is_counted_not_cut(tiny: Path) -> None:
+    gen = HFGenerator(tiny, max_new_tokens=4, device="cpu")
+    gen.max_length = 64
+    long = Conversation([{"role": "user", "content": "hello world " * 40}], [])
+    short = Conversation([{"role": "user", "content": "hi"}], [])
+    out = gen.generate([long, short])
+    assert out[0] == "" and gen.overflows == 1
+    assert out[1] == gen.generate([short])[0]

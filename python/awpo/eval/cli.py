@@ -120,6 +120,11 @@ def _run(args: argparse.Namespace, console: Console) -> int:
             tasks_to_run = splits.get(args.builtin)[: args.limit] if args.limit else splits.get(args.builtin)
             report["builtin"] = run_builtin(generator, decoder, tasks_to_run, progress=update).to_json()
             report["builtin"]["split"] = args.builtin
+    report["generation"] = {"generated_tokens": generator.generated_tokens, "context_overflows": generator.overflows}
+    if generator.overflows:
+        console.print(
+            f"[yellow]{generator.overflows} prompts exceeded the model's context and were answered with ''[/yellow]"
+        )
     print_tables(report, Console())
     path = write_json(args.output, report)
     console.print(f"report written to {path}")

@@ -118,17 +118,24 @@ class HFGenerator:
         pad = self.tokenizer.pad_token_id
         self.pad_id = int(pad if pad is not None else self.tokenizer.eos_token_id)
         self.generated_tokens = 0  # running count, for throughput reports
+        self.overflows = 0  # prompts too long for the model's context: answered with "" (counted, not cut)
+        self.max_length: int | None = getattr(self.model.config, "max_position_embeddings", None)
 
     def generate(self, conversations: Sequence[Conversation]) -> list[str]:
-        """Greedy continuations, `batch_size` at a time, left-padded."""
-        out: list[str] = []
-        for start in range(0, len(conversations), self.batch_size):
-            out.extend(
-                self._generate_batch(
-                    [self.render(self.tokenizer, c) for c in conversations[start : start + self.batch_size]]
-                )
-            )
-        return out
+        """Greedy continuations, `batch_size` at a time, left-padded.
+
+        A prompt that leaves no room for `max_new_tokens` in the model's context gets `""` (and is
+        counted in `overflows`): cutting it would drop the tool descriptions or the question.
+        """
+        prompts = [self.render(self.tokenizer, c) for c in conversations]
+        fits = [self.max_length is None or len(p) + self.max_new_tokens <= self.max_length for p in prompts]
+        self.overflows += fits.count(False)
+        todo = [p for p, ok in zip(prompts, fits, strict=True) if ok]
+        texts: list[str] = []
+        for start in range(0, len(todo), self.batch_size):
+            texts.extend(self._generate_batch(todo[start : start + self.batch_size]))
+        answers = iter(texts)
+        return [next(answers) if ok else "" for ok in fits]
 
     def _generate_batch(self, prompts: list[list[int]]) -> list[str]:
         torch = self._torch
