@@ -4,7 +4,10 @@
 //! moves the result out (STYLE.md §4). Logic lives in awpo-core.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod advantage;
 mod errors;
+mod sandbox;
+mod toolcall;
 
 use pyo3::prelude::*;
 
@@ -35,12 +38,20 @@ mod _native {
     use super::{_after_fork, is_parallel, set_parallelism};
 
     // --- tool-call parsing ---
+    #[pymodule_export]
+    use super::toolcall::{
+        PyParseIssue, PyParseResult, PyToolSet, parse_tool_calls, parse_tool_calls_batch,
+    };
 
     // --- outcome rewards ---
 
     // --- advantages ---
+    #[pymodule_export]
+    use super::advantage::{PyAdvantageConfig, compute_advantages};
 
     // --- sandbox ---
+    #[pymodule_export]
+    use super::sandbox::{PyCallResult, PyRunResult, PySandboxPool, PySandboxSupervisor};
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
