@@ -29,7 +29,7 @@ def _all(splits) -> list[Task]:  # type: ignore[no-untyped-def]
 
 def test_at_least_twenty_families_and_every_kind(splits) -> None:  # type: ignore[no-untyped-def]
     tasks = _all(splits)
-    assert len(ALL) >= 20
+    assert len(ALL) >= 25  # the sandbox's 5 core families and 20 more
     assert {t.meta["family"] for t in tasks} == set(BY_NAME)
     assert {t.meta["kind"] for t in tasks} == set(KINDS)
     assert len({t.id for t in tasks}) == len(tasks)
@@ -82,6 +82,8 @@ def test_ground_truth_fits_the_schemas_and_executes(splits) -> None:  # type: ig
         for call in task.answer.tool_calls:
             assert call.name in offered
             _check_schema(call, task.tools)
+        if task.meta["family"] == "python":
+            continue  # python_exec runs only in a sandbox worker: see test_ground_truth_runs_in_the_sandbox
         with bind_episode_state({}):  # a fresh episode; multi-step calls replay in order
             results = [tools[c.name](**c.arguments) for c in task.answer.tool_calls]
         if task.meta["kind"] == "multi_step":
@@ -156,3 +158,19 @@ def test_config_validation() -> None:
     only = generate(GeneratorConfig(per_family=5, families=["weather", "maps", "stats"], heldout_families=["stats"],
                                     kinds={"single": 1.0}))  # fmt: skip
     assert {t.meta["kind"] for t in only.train + only.validation + only.heldout} == {"single"}
+
+
+def test_ground_truth_runs_in_the_sandbox(splits) -> None:  # type: ignore[no-untyped-def]
+    """Every family's tools run in real sandbox workers (one session per task), as in training."""
+    from awpo.tools import Sandbox
+
+    tasks = {}
+    for task in _all(splits):
+        tasks.setdefault(task.meta["family"], task)  # the first task of each family
+    paths = sorted({p.split(":")[0] for t in tasks.values() for p in t.meta["tool_paths"].values()})
+    with Sandbox(paths) as sandbox:
+        for family, task in tasks.items():
+            with sandbox.session() as session:
+                for call in task.answer.tool_calls:
+                    result = session.call(call.name, call.arguments)
+                    assert result.ok, (family, call, result)

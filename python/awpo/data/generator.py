@@ -170,6 +170,8 @@ def _family_tasks(config: GeneratorConfig, family: Family, others: list[Family])
     while len(tasks) < config.per_family and attempt < config.per_family * 6:
         rng = Random(f"{config.seed}:{family.name}:{attempt}")
         kind = rng.choices(kinds, weights)[0]
+        if kind == "multi_step" and family.multi_step is None:
+            kind = "single"
         task = make_task(family, kind, rng, others, task_id=f"awpo-{family.name}-{kind}-{config.seed}-{attempt}",
                          distractor_families=config.distractor_families)  # fmt: skip
         attempt += 1
@@ -241,6 +243,8 @@ def _irrelevant(family: Family, rng: Random, others: Sequence[Family]) -> Exampl
 
 
 def _run_multi_step(family: Family, rng: Random) -> Example:
+    if family.multi_step is None:
+        raise ValueError(f"family {family.name!r} has no multi-step tasks")
     tools = {t.name: t for t in family.tools()}
 
     def run(name: str, arguments: dict[str, Any]) -> Any:

@@ -114,7 +114,9 @@ class Family:
     """A tool family: its tools module and its task templates.
 
     `single` makes one call, `parallel` several calls at once, `missing` leaves out a required
-    value (the right answer asks for it), `multi_step` needs a tool's result to finish.
+    value (the right answer asks for it), `multi_step` needs a tool's result to finish (`None` for
+    a family whose tools run only in a sandbox worker: the generator runs multi-step ground truth
+    in-process).
     """
 
     name: str
@@ -122,7 +124,7 @@ class Family:
     single: Template
     parallel: Template
     missing: Template
-    multi_step: MultiStepTemplate
+    multi_step: MultiStepTemplate | None
     topics: tuple[str, ...] = field(default_factory=tuple)  # what the family is about, for abstention text
 
     def tools(self) -> list[Tool]:
