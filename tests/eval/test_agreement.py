@@ -4,6 +4,7 @@ BFCL entries get scripted outputs with known outcomes (right answer, wrong value
 no call, a call where none fits, multi-turn oracle and a broken multi-turn run). awpo scores them
 in-process and writes official result files; the official CLI (`python -m bfcl_eval evaluate`,
 a subprocess) scores the same files. Every verdict must agree, and the known outcomes must hold.
+Outputs are decoded by awpo's native parser (the one the rewards use).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from bfcl_helpers import Scripted, gt_calls, hermes, turn_and_step
 
 from awpo.data.schema import FunctionCall
 from awpo.eval.bfcl import Bfcl, BfclEntry, category_kind, load_entries, official_verdicts
-from awpo.eval.decode import bfcl_hermes_decoder
+from awpo.eval.decode import make_decoder
 from awpo.eval.generation import Conversation
 from awpo.eval.runner import run_bfcl
 
@@ -33,6 +34,7 @@ SINGLE = {
     "live_relevance": 4,
 }
 MULTI = {"multi_turn_base": 2, "multi_turn_miss_func": 2}
+SINGLE["parallel"] = 9  # entry 8 answers in ToolRL style (one block, JSON lines), which awpo's parser reads
 
 
 def _perturb(value: Any) -> Any:
@@ -62,6 +64,9 @@ def _single_turn_output(entry: BfclEntry) -> tuple[str, bool]:
             call if makes_call else "<think>No tool fits.</think>\n<response>I cannot do that.</response>"
         ), expected
     calls = list(entry.task.answer.tool_calls)
+    if v % 4 == 0 and len(calls) > 1 and v % 8 == 0:  # ToolRL style: one block, one JSON object per line
+        lines = "\n".join(json.dumps({"name": c.name, "arguments": c.arguments}) for c in calls)
+        return f"<think>Several calls.</think>\n<tool_call>\n{lines}\n</tool_call>", True
     if v % 4 == 0:
         return hermes(calls), True
     if v % 4 == 1:  # wrong value in the first argument of the first call
@@ -89,6 +94,7 @@ def _multi_turn_script(bfcl: Bfcl):  # type: ignore[no-untyped-def]
 
 
 def test_awpo_verdicts_equal_official_bfcl_evaluate(bfcl: Bfcl, tmp_path: Path) -> None:
+    decoder = make_decoder("awpo")  # awpo's native parser, as in training
     expected: dict[str, bool] = {}
     awpo: dict[str, bool] = {}
     for category, limit in SINGLE.items():
@@ -96,13 +102,13 @@ def test_awpo_verdicts_equal_official_bfcl_evaluate(bfcl: Bfcl, tmp_path: Path) 
         outputs = {e.id: _single_turn_output(e) for e in entries}
         expected.update({i: o[1] for i, o in outputs.items()})
         gen = Scripted(entries, lambda e, _c, outputs=outputs: outputs[e.id][0])
-        report = run_bfcl(bfcl, gen, bfcl_hermes_decoder(), [category], limit=limit, results_root=tmp_path)
+        report = run_bfcl(bfcl, gen, decoder, [category], limit=limit, results_root=tmp_path)
         awpo.update({r.id: r.verdict.valid for r in report.entries})
     for category, limit in MULTI.items():
         entries = load_entries(bfcl, category, limit)
         expected.update({e.id: _variant(e) % 2 == 0 for e in entries})
         gen = Scripted(entries, _multi_turn_script(bfcl))
-        report = run_bfcl(bfcl, gen, bfcl_hermes_decoder(), [category], limit=limit, results_root=tmp_path)
+        report = run_bfcl(bfcl, gen, decoder, [category], limit=limit, results_root=tmp_path)
         awpo.update({r.id: r.verdict.valid for r in report.entries})
 
     official = official_verdicts(tmp_path, [*SINGLE, *MULTI])

@@ -29,14 +29,19 @@ class Oracle:
     """Answers each task with its demonstration, one turn per call of `generate`."""
 
     def __init__(self, tasks: Sequence[Task], *, hermes: bool) -> None:
-        self.by_query = {t.messages[0]["content"]: t for t in tasks}
+        self.by_prompt = {self._key(t.messages[0]["content"], t.tools): t for t in tasks}
         self.hermes = hermes
         self.seen_tool_messages: list[tuple[str, str]] = []
+
+    @staticmethod
+    def _key(query: str, tools: Sequence[dict[str, object]]) -> str:
+        # the same query can appear twice: as a request of its family and as an irrelevant one elsewhere
+        return json.dumps([query, sorted(json.dumps(t, sort_keys=True) for t in tools)])
 
     def generate(self, conversations: Sequence[Conversation]) -> list[str]:
         out = []
         for conv in conversations:
-            task = self.by_query[conv.messages[0]["content"]]
+            task = self.by_prompt[self._key(conv.messages[0]["content"], conv.tools)]
             turns = [t for t in demonstration(task) if t["role"] == "assistant"]
             done = sum(m["role"] == "assistant" for m in conv.messages)
             self.seen_tool_messages += [(m["name"], m["content"]) for m in conv.messages if m["role"] == "tool"]
