@@ -19,12 +19,29 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from awpo.eval.bfcl import expand_categories, import_bfcl, official_verdicts
 from awpo.eval.decode import make_decoder
-from awpo.eval.generation import HFGenerator
+from awpo.eval.generation import Conversation, HFGenerator
 from awpo.eval.runner import run_bfcl
+
+
+class CpuTimed:
+    """Wraps a generator to add up the process CPU time spent generating (steadier than wall time
+    on a shared machine)."""
+
+    def __init__(self, generator: HFGenerator) -> None:
+        self.generator = generator
+        self.cpu_s = 0.0
+
+    def generate(self, conversations: Sequence[Conversation]) -> list[str]:
+        start = time.process_time()
+        try:
+            return self.generator.generate(conversations)
+        finally:
+            self.cpu_s += time.process_time() - start
 
 
 def main() -> int:
@@ -52,7 +69,10 @@ def main() -> int:
     root = Path(tempfile.mkdtemp(prefix="awpo-eval-bench-"))
 
     t0 = time.perf_counter()
-    report = run_bfcl(bfcl, generator, decoder, categories, limit=args.limit, chunk=args.batch_size, results_root=root)
+    timed = CpuTimed(generator)
+    cpu0 = time.process_time()
+    report = run_bfcl(bfcl, timed, decoder, categories, limit=args.limit, chunk=args.batch_size, results_root=root)
+    cpu_total = time.process_time() - cpu0
     wall_s = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -80,6 +100,8 @@ def main() -> int:
         "model_load_s": round(load_s, 2),
         "wall_s": round(wall_s, 2),
         "generation_s": round(gen_s, 2),
+        "generation_cpu_s": round(timed.cpu_s, 2),
+        "other_cpu_s": round(cpu_total - timed.cpu_s, 3),  # loading BFCL entries, decoding, checking
         "checking_s": round(check_s, 3),
         "entries_per_s": round(n / wall_s, 3),
         "generation_tokens_per_s": round(generator.generated_tokens / gen_s, 1) if gen_s else 0.0,
