@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 
 from awpo import __version__
 from awpo.eval import cli as eval_cli
+from awpo.train import cli as train_cli
 
 EXIT_USAGE = 2
 
@@ -30,16 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"awpo {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    train = sub.add_parser("train", help="train a model with AWPO (default: the embedded CPU run)")
-    train.add_argument("config", nargs="?", help="YAML config (default: the embedded configs/default.yaml)")
-    train.add_argument("overrides", nargs="*", help="dotted overrides, e.g. trainer.lr=1e-6 algo.gate=off")
-    train.set_defaults(handler=_not_built("train"))
-
+    train_cli.add_parsers(sub)
     eval_cli.add_parser(sub)
-
-    check = sub.add_parser("check", help="check a config end to end in seconds before a long run")
-    check.add_argument("config", nargs="?")
-    check.set_defaults(handler=_not_built("check"))
 
     bench = sub.add_parser("bench", help="benchmark the reward pipeline")
     bench.set_defaults(handler=_not_built("bench"))

@@ -19,7 +19,7 @@ from awpo.rewards.judge.config import JudgeConfig
 from awpo.rollout.loop import LoopConfig
 from awpo.tools.sandbox import SandboxConfig
 
-CONFIG_DIR = Path(__file__).parent / "configs"
+CONFIG_DIR = Path(__file__).parent / "configs"  # the top-level configs/ links here
 DEFAULT_CONFIG = CONFIG_DIR / "default.yaml"
 
 RewardKindName = Literal["toolrl", "exact", "bfcl"]
@@ -83,8 +83,10 @@ class DataConfig(_Section):
     Parameters:
         > Parameters that control the tasks
 
-        train (`str`, defaults to `"builtin"`): `"builtin"` (the generator's `train` split) or a JSONL
-            file of Tasks (DESIGN.md). BFCL data is refused: it is the evaluation set.
+        train (`str`, defaults to `"builtin"`): `"builtin"` (the generator's `train` split) or a file of
+            tasks in `format`. BFCL data is refused: it is the evaluation set.
+        format (`Literal["awpo", "xlam", "toolace", "toolrl"]`, defaults to `"awpo"`): format of the `train`
+            and `eval` files (`awpo`: Task JSONL of DESIGN.md; the others: the public datasets' formats).
         eval (`str`, defaults to `"builtin:heldout"`): held-out tasks for the progress evaluations:
             `"builtin:heldout"` (families never trained on), `"builtin:validation"` (unseen items of the
             trained families), or a JSONL file.
@@ -92,7 +94,8 @@ class DataConfig(_Section):
         builtin (`GeneratorConfig`): options of the built-in generator.
     """
 
-    train: str = Field("builtin", description="`builtin` or a JSONL file of Tasks.")
+    train: str = Field("builtin", description="`builtin` or a file of tasks in `format`.")
+    format: Literal["awpo", "xlam", "toolace", "toolrl"] = Field("awpo", description="Format of task files.")
     eval: str = Field("builtin:heldout", description="Held-out tasks for the progress evaluations.")
     eval_size: int = Field(32, ge=1, description="Held-out tasks per evaluation.")
     builtin: GeneratorConfig = Field(default_factory=GeneratorConfig, description="Built-in generator options.")

@@ -50,3 +50,29 @@ def make_tiny_model(path: Path) -> Path:
     model.save_pretrained(path)
     fast.save_pretrained(path)
     return path
+
+
+def tiny_overrides(model_dir: Path, out_dir: Path) -> list[str]:
+    """Overrides that make the default config run end to end on the tiny model in seconds."""
+    return [
+        f"model.name_or_path={model_dir}",
+        "model.autocast=off",
+        f"judge.model={model_dir}",
+        "rollout.engine=hf",
+        "rollout.prompts_per_step=2",
+        "rollout.group_size=2",
+        "rollout.loop.max_turns=2",
+        "rollout.loop.max_new_tokens=12",
+        "rollout.loop.max_total_tokens=1024",
+        "trainer.minibatch_size=2",
+        "trainer.micro_batch_size=1",
+        "trainer.lr=1e-3",
+        "warmup.steps=1",
+        "warmup.batch_size=2",
+        "warmup.max_length=1024",
+        "data.eval_size=2",
+        "data.builtin.per_family=3",
+        "eval.max_new_tokens=8",
+        "output.tensorboard=false",
+        f"output.dir={out_dir}",
+    ]

@@ -1,0 +1,123 @@
+"""`awpo train`, `awpo sft` and `awpo check`: argument parsing and error reporting."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from awpo.errors import ConfigError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    train = sub.add_parser("train", help="train a model with AWPO (default: the embedded CPU run)")
+    _config_arguments(train)
+    train.add_argument("--resume", metavar="DIR", help="continue a run from its directory or a checkpoint")
+    train.set_defaults(handler=run_train)
+
+    sft = sub.add_parser("sft", help="only the supervised warm-up on built-in demonstrations, then save")
+    _config_arguments(sft)
+    sft.set_defaults(handler=run_sft)
+
+    check = sub.add_parser("check", help="check a config end to end in seconds before a long run")
+    _config_arguments(check)
+    check.set_defaults(handler=run_check)
+
+
+def _config_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("config", nargs="?", help="YAML config (default: the embedded configs/default.yaml)")
+    parser.add_argument("overrides", nargs="*", help="dotted overrides, e.g. trainer.lr=1e-6 algo.advantage.gate=off")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+
+
+def _split(args: argparse.Namespace) -> tuple[str | None, list[str]]:
+    """`awpo train key=value` (no file) is an override, not a config path."""
+    config, overrides = args.config, list(args.overrides)
+    if config is not None and "=" in config and not config.endswith((".yaml", ".yml")):
+        overrides.insert(0, config)
+        config = None
+    return config, overrides
+
+
+def _setup_logging(verbose: bool) -> None:
+    from rich.logging import RichHandler
+
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(message)s",
+        datefmt="%H:%M:%S",
+        handlers=[RichHandler(show_path=False, rich_tracebacks=False)],
+        force=True,
+    )
+    for noisy in ("httpx", "urllib3", "filelock", "transformers"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _load(args: argparse.Namespace, extra: list[str] | None = None) -> object:
+    from awpo.config import load_config
+
+    config, overrides = _split(args)
+    return load_config(config, overrides + (extra or []))
+
+
+def run_train(args: argparse.Namespace) -> int:
+    _setup_logging(args.verbose)
+    try:
+        if args.resume and args.config is None and not args.overrides:
+            cfg = _config_of_run(Path(args.resume))
+        else:
+            cfg = _load(args)
+    except ConfigError as err:
+        print(f"awpo train: invalid config\n{err}", file=sys.stderr)
+        return EXIT_USAGE
+    from awpo.train.trainer import Trainer
+
+    trainer = Trainer(cfg, resume=args.resume)  # type: ignore[arg-type]
+    trainer.train()
+    return EXIT_OK
+
+
+def run_sft(args: argparse.Namespace) -> int:
+    _setup_logging(args.verbose)
+    try:
+        cfg = _load(args, ["warmup.enabled=true", "trainer.steps=0"])
+    except ConfigError as err:
+        print(f"awpo sft: invalid config\n{err}", file=sys.stderr)
+        return EXIT_USAGE
+    from awpo.train.trainer import Trainer
+
+    Trainer(cfg).train()  # type: ignore[arg-type]
+    return EXIT_OK
+
+
+def run_check(args: argparse.Namespace) -> int:
+    _setup_logging(args.verbose)
+    try:
+        cfg = _load(args)
+    except ConfigError as err:
+        print(f"awpo check: invalid config\n{err}", file=sys.stderr)
+        return EXIT_USAGE
+    from awpo.train.check import run_checks
+
+    return EXIT_OK if run_checks(cfg) else EXIT_FAILED  # type: ignore[arg-type]
+
+
+def _config_of_run(path: Path) -> object:
+    """The config saved in a run's newest checkpoint (for `awpo train --resume DIR` without a config)."""
+    from awpo.config import TrainConfig
+    from awpo.overrides import validate
+    from awpo.train.checkpoint import CheckpointManager, load_checkpoint
+
+    if (path / "trainer_state.json").exists():
+        checkpoint = load_checkpoint(path)
+    else:
+        found = CheckpointManager(path / "checkpoints" if (path / "checkpoints").is_dir() else path).latest()
+        if found is None:
+            raise ConfigError(f"--resume {path}: no valid checkpoint there")
+        checkpoint = found
+    return validate(TrainConfig, checkpoint.state.config, source=str(checkpoint.path))

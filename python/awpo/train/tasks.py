@@ -1,0 +1,89 @@
+"""Training and held-out tasks, and the deterministic order in which training visits them."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Sequence
+from typing import Any
+
+from awpo.config import DataConfig
+from awpo.data.generator import generate
+from awpo.data.loaders import check_trainable, load_tasks
+from awpo.data.schema import Task
+from awpo.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+_BUILTIN = "builtin"
+
+
+def load_train_tasks(cfg: DataConfig) -> list[Task]:
+    """The training tasks of `cfg.train`; BFCL-derived tasks are refused."""
+    if cfg.train == _BUILTIN:
+        tasks = generate(cfg.builtin).train
+    else:
+        report = load_tasks(cfg.train, cfg.format)
+        logger.info(report.summary())
+        tasks = report.items
+    if not tasks:
+        raise ConfigError(f"data.train: {cfg.train!r} gives no tasks")
+    return check_trainable(tasks)
+
+
+def load_eval_tasks(cfg: DataConfig) -> list[Task]:
+    """The first `cfg.eval_size` held-out tasks of `cfg.eval`, in a fixed order."""
+    if cfg.eval.startswith(f"{_BUILTIN}:"):
+        tasks = generate(cfg.builtin).get(cfg.eval.split(":", 1)[1])
+    else:
+        report = load_tasks(cfg.eval, cfg.format)
+        logger.info(report.summary())
+        tasks = report.items
+    if not tasks:
+        raise ConfigError(f"data.eval: {cfg.eval!r} gives no tasks")
+    # spread the sample over families and kinds rather than taking one family's first tasks
+    order = sorted(range(len(tasks)), key=lambda i: (i % max(1, len(tasks) // cfg.eval_size), i))
+    return [tasks[i] for i in order[: cfg.eval_size]]
+
+
+class TaskSampler:
+    """Visits tasks in a fresh seeded permutation each epoch; `state()` makes resume exact."""
+
+    def __init__(self, tasks: Sequence[Task], seed: int) -> None:
+        if not tasks:
+            raise ValueError("TaskSampler needs at least one task")
+        self.tasks = list(tasks)
+        self.seed = seed
+        self.epoch = 0
+        self.index = 0
+        self._order = self._permutation(0)
+
+    def _permutation(self, epoch: int) -> list[int]:
+        order = list(range(len(self.tasks)))
+        random.Random(self.seed * 1_000_003 + epoch).shuffle(order)
+        return order
+
+    def next(self, n: int) -> list[Task]:
+        """The next `n` tasks (crossing into the next epoch when needed)."""
+        out = []
+        for _ in range(n):
+            if self.index >= len(self._order):
+                self.epoch += 1
+                self.index = 0
+                self._order = self._permutation(self.epoch)
+            out.append(self.tasks[self._order[self.index]])
+            self.index += 1
+        return out
+
+    def state(self) -> dict[str, Any]:
+        return {"epoch": self.epoch, "index": self.index, "n_tasks": len(self.tasks)}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        if state.get("n_tasks") != len(self.tasks):
+            raise ValueError(
+                f"the checkpoint was trained on {state.get('n_tasks')} tasks, this config gives {len(self.tasks)}; "
+                "resume with the same data settings"
+            )
+        self.epoch = int(state["epoch"])
+        self.index = int(state["index"])
+        self._order = self._permutation(self.epoch)

@@ -1,0 +1,614 @@
+"""`awpo train`: rollouts → outcome rewards + judge → AWPO advantages → PPO-clip update → weight sync.
+
+One step (DESIGN.md "One training step"):
+1. sample `prompts_per_step` tasks and `group_size` trajectories each (multi-turn tool loop);
+2. score each trajectory's outcome (Rust) and, concurrently with step 3, its reasoning (the judge);
+3. recompute the old log-probabilities with the trainer's own model (sampler/trainer mismatch);
+4. compute the advantages (Rust, ALGORITHM.md §1–§4) and run `ppo_epochs` passes of minibatched,
+   gradient-accumulated AWPO policy-loss updates (§5);
+5. push the new weights to the rollout engine; log every §7 metric; checkpoint now and then.
+
+The default run also evaluates on held-out tasks before training, after the supervised warm-up and
+at the end, so the effect of each stage is on record.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import signal
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import numpy as np
+import torch
+
+from awpo.algo.advantages import AdvantageBatch, advantages, uniform_offsets
+from awpo.algo.loss import LossNormalizer, policy_loss
+from awpo.config import TrainConfig
+from awpo.data.schema import Task
+from awpo.rewards.judge import Judge
+from awpo.rollout.factory import make_engine
+from awpo.rollout.loop import RolloutLoop, Trajectory, count_finish_reasons
+from awpo.rollout.model import load_model, resolve_model_dir
+from awpo.rollout.render import Renderer
+from awpo.rollout.tools import SandboxTools
+from awpo.tools.builtin import all_tools
+from awpo.tools.sandbox import Sandbox
+from awpo.train import metrics as m
+from awpo.train.checkpoint import CheckpointManager, TrainerState, capture_rng, load_checkpoint, restore_rng
+from awpo.train.report import plot_curves, print_table, summary_table
+from awpo.train.scoring import exact_call_correct, judge_items, score_outcomes
+from awpo.train.sequences import SequenceBatch, micro_batches, pack, token_logprobs
+from awpo.train.sft import build_examples, run_sft
+from awpo.train.tasks import TaskSampler, load_eval_tasks, load_train_tasks
+from awpo.train.tracking import MetricsBuffer, MetricsTracker
+
+logger = logging.getLogger("awpo.train")
+
+STAGES = ("start", "after warm-up", "after AWPO")
+SUMMARY_COLUMNS = (
+    "eval/exact_call_acc",
+    "eval/reward/outcome/mean",
+    "eval/reward/reasoning/mean",
+    "eval/well_formed_call_frac",
+)
+
+
+def resolve_autocast(mode: str, device: torch.device) -> bool:
+    """Whether to run forward passes under bf16 autocast (`model.autocast`)."""
+    if mode == "off":
+        return False
+    if mode == "bf16" or device.type == "cuda":
+        return True
+    try:  # CPUs with native bf16 (AMX / AVX512-BF16) roughly halve step time; others get slower
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+@dataclass
+class StepTimer:
+    """Wall seconds per stage of a step (`time/<stage>_s`)."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - start
+
+
+class _StopRequest:
+    """SIGINT/SIGTERM ask the run to stop at the next step boundary (after a checkpoint); a second
+    signal stops at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _StopRequest:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(ValueError):  # not the main thread: no handler, stop by exception only
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        logger.warning("stop requested (%s): finishing this step and saving a checkpoint", signal.Signals(signum).name)
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+class Trainer:
+    """Builds every component from a `TrainConfig` and runs warm-up, AWPO steps and evaluations."""
+
+    def __init__(self, cfg: TrainConfig, *, resume: str | Path | None = None) -> None:
+        self.cfg = cfg
+        self.out_dir = Path(cfg.output.dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.checkpoints = CheckpointManager(self.out_dir / "checkpoints", keep_last=cfg.output.keep_last)
+        checkpoint = self._find_checkpoint(resume)
+        self.state = checkpoint.state if checkpoint is not None else TrainerState(config=cfg.model_dump(mode="json"))
+        torch.manual_seed(cfg.trainer.seed)
+        np.random.seed(cfg.trainer.seed % 2**32)
+        self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+        # --- model: the policy (from the checkpoint on resume) ---
+        self.source_dir = str(resolve_model_dir(cfg.model.name_or_path))
+        weights_dir = (
+            str(checkpoint.path) if checkpoint is not None and not cfg.model.lora.enabled else self.source_dir
+        )
+        dtype = torch.bfloat16 if cfg.model.dtype == "bfloat16" else torch.float32
+        self.model, self.tokenizer = load_model(weights_dir, dtype=dtype, device=self.device)
+        if cfg.model.lora.enabled:
+            self.model = _with_lora(self.model, cfg, checkpoint.path if checkpoint is not None else None)
+        if cfg.model.gradient_checkpointing:
+            self.model.gradient_checkpointing_enable()
+        self.model.eval()  # no dropout: updates are deterministic, so resume is exact
+        self.autocast = resolve_autocast(cfg.model.autocast, self.device)
+        self.pad_id = int(self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0)
+        self.renderer = Renderer(self.tokenizer)
+
+        # --- tools, rollout engine and loops ---
+        self.sandbox = Sandbox(all_tools(), config=cfg.tools)
+        tools = SandboxTools(self.sandbox)
+        self.engine = make_engine(
+            cfg.rollout.engine,
+            weights_dir,
+            model=self.model,
+            tokenizer=self.tokenizer,
+            vllm_kwargs=dict(cfg.rollout.vllm),
+        )
+        self.engine_shares_policy = getattr(self.engine, "model", None) is self.model
+        if not self.engine_shares_policy and cfg.model.lora.enabled:
+            self._sync_weights()  # the engine loaded the base weights; the adapter must reach it
+        self.loop = RolloutLoop(self.engine, self.renderer, tools, cfg.rollout.loop)
+        eval_loop_cfg = cfg.rollout.loop.model_copy(
+            update={"temperature": 0.0, "max_new_tokens": cfg.eval.max_new_tokens}
+        )
+        self.eval_loop = RolloutLoop(self.engine, self.renderer, tools, eval_loop_cfg)
+
+        # --- judge and the optional reference model ---
+        self.judge = Judge.from_config(cfg.judge)
+        self.reference: torch.nn.Module | None = None
+        if cfg.algo.loss.beta > 0:
+            self.reference, _ = load_model(self.source_dir, dtype=dtype, device=self.device)
+            self.reference.requires_grad_(False)
+
+        # --- data ---
+        self.train_tasks = load_train_tasks(cfg.data)
+        self.eval_tasks = load_eval_tasks(cfg.data)
+        self.tasks_by_id: dict[str, Task] = {t.id: t for t in self.train_tasks + self.eval_tasks}
+        self.sampler = TaskSampler(self.train_tasks, cfg.trainer.seed)
+
+        # --- optimizer and schedule ---
+        self.params = [p for p in self.model.parameters() if p.requires_grad]
+        opt = cfg.trainer
+        self.optimizer = torch.optim.AdamW(self.params, lr=opt.lr, betas=opt.betas, weight_decay=opt.weight_decay)
+        batch = cfg.rollout.prompts_per_step * cfg.rollout.group_size
+        self.total_updates = max(1, opt.steps * opt.ppo_epochs * (batch // opt.minibatch_size))
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
+
+        if checkpoint is not None:
+            tensors = checkpoint.load_training_tensors()
+            if tensors.get("optimizer"):
+                self.optimizer.load_state_dict(tensors["optimizer"])
+            if tensors.get("scheduler"):
+                self.scheduler.load_state_dict(tensors["scheduler"])
+            self.sampler.load_state(self.state.data_position.get("sampler", self.sampler.state()))
+            if self.state.rng:
+                restore_rng(self.state.rng)
+            logger.info("resumed from %s (step %d)", checkpoint.path, checkpoint.step)
+        self.resumed_step = checkpoint.step if checkpoint is not None else None
+        self.tracker = MetricsTracker(
+            self.out_dir,
+            tensorboard=cfg.output.tensorboard,
+            wandb_project=cfg.output.wandb_project,
+            run_name=self.out_dir.name,
+            config=cfg.model_dump(mode="json"),
+            resume_step=self.resumed_step,
+        )
+        self.buffer = MetricsBuffer()
+
+    # ------------------------------------------------------------------------------------------
+    def _find_checkpoint(self, resume: str | Path | None) -> Any:
+        if resume is None:
+            return None
+        path = Path(resume)
+        if (path / "trainer_state.json").exists():
+            return load_checkpoint(path)
+        found = CheckpointManager(path / "checkpoints" if (path / "checkpoints").is_dir() else path).latest()
+        if found is None:
+            raise FileNotFoundError(f"--resume {resume}: no valid checkpoint there")
+        return found
+
+    def _lr_factor(self, update: int) -> float:
+        opt = self.cfg.trainer
+        if update < opt.warmup_steps:
+            return (update + 1) / opt.warmup_steps
+        progress = min(1.0, (update - opt.warmup_steps) / max(1, self.total_updates - opt.warmup_steps))
+        if opt.schedule == "linear":
+            return 1.0 - progress
+        if opt.schedule == "cosine":
+            return 0.5 * (1.0 + math.cos(math.pi * progress))
+        return 1.0
+
+    # ------------------------------------------------------------------------------------------
+    def train(self, on_step: Callable[[int, dict[str, float]], None] | None = None) -> dict[str, dict[str, float]]:
+        """Run every remaining stage; returns the held-out evaluations by stage."""
+        cfg = self.cfg
+        evals: dict[str, dict[str, float]] = dict(self.state.data_position.get("evals", {}))
+        stop = _StopRequest()
+        with stop:
+            if cfg.eval.at_start and "start" not in evals:
+                evals["start"] = self.evaluate(step=0)
+            if cfg.warmup.enabled and not self.state.data_position.get("warmup_done"):
+                self.warmup()
+                self.state.data_position["warmup_done"] = True
+                if cfg.eval.at_start:
+                    evals["after warm-up"] = self.evaluate(step=0)
+            self.state.data_position["evals"] = evals
+            start = self.state.step
+            saved = start if self.resumed_step is not None else None
+            for step in range(start + 1, cfg.trainer.steps + 1):
+                step_metrics = self.train_step(step)
+                if on_step is not None:
+                    on_step(step, step_metrics)
+                last = step == cfg.trainer.steps
+                if cfg.eval.every and step % cfg.eval.every == 0 and not last:
+                    self.evaluate(step=step)
+                if last and cfg.eval.at_start:
+                    evals["after AWPO"] = self.evaluate(step=step)
+                if step % cfg.output.save_every == 0 or last or stop.requested:
+                    saved = step
+                    self.save(step, evals)
+                if stop.requested:
+                    logger.warning("stopped after step %d; resume with --resume %s", step, self.out_dir)
+                    break
+            if saved is None:  # no AWPO step ran (e.g. `awpo sft`): keep the warm-up's result
+                self.save(self.state.step, evals)
+        self.finish(evals)
+        return evals
+
+    def warmup(self) -> None:
+        """The supervised warm-up on demonstrations of the training tasks."""
+        cfg = self.cfg
+        examples = build_examples(
+            self.train_tasks,
+            self.renderer,
+            max_length=cfg.warmup.max_length,
+            max_tool_response_tokens=cfg.rollout.loop.max_tool_response_tokens,
+        )
+        logger.info("warm-up: %d steps on %d demonstrations", cfg.warmup.steps, len(examples))
+
+        def log(step: int, values: dict[str, float]) -> None:
+            logger.info(
+                "warm-up %d/%d  loss %.4f  (%.1f s)",
+                step,
+                cfg.warmup.steps,
+                values["sft/loss"],
+                values["time/sft_step_s"],
+            )
+            self.tracker.log(-cfg.warmup.steps + step, values)  # warm-up steps are logged at negative steps
+
+        run_sft(
+            self.model,
+            examples,
+            cfg.warmup,
+            pad_id=self.pad_id,
+            seed=cfg.trainer.seed,
+            autocast=self.autocast,
+            micro_batch_size=cfg.trainer.micro_batch_size,
+            max_grad_norm=cfg.trainer.max_grad_norm,
+            on_step=log,
+        )
+        self._sync_weights()
+
+    # ------------------------------------------------------------------------------------------
+    def train_step(self, step: int) -> dict[str, float]:
+        """One AWPO step; returns (and logs) its metrics."""
+        cfg = self.cfg
+        timer = StepTimer()
+        tasks = self.sampler.next(cfg.rollout.prompts_per_step)
+        group = cfg.rollout.group_size
+        with timer("rollout"):
+            trajectories = self.loop.run(tasks, samples_per_task=group, seed=cfg.trainer.seed * 100_003 + step)
+        loop_stats = self.loop.stats
+        timer.seconds["tools"] = loop_stats.tools_s
+
+        # the judge runs in the background while outcomes and old log-probabilities are computed
+        judge_start = time.perf_counter()
+        judge_future = self.judge.submit(judge_items(trajectories, self.tasks_by_id))
+        with timer("rewards"):
+            outcome = score_outcomes(trajectories, self.tasks_by_id, kind=cfg.reward.kind)
+        batch = self._pack(trajectories)
+        with timer("old_logprobs"):
+            logp_old = self._logprobs(self.model, batch)
+            logp_ref = self._logprobs(self.reference, batch) if self.reference is not None else None
+        with timer("judge_wait"):
+            judged = judge_future.result()
+        judge_s = time.perf_counter() - judge_start
+        with timer("advantages"):
+            adv = advantages(
+                outcome.total,
+                judged.scores,
+                uniform_offsets(len(trajectories), group),
+                cfg.algo.advantage,
+                outcome_range=cfg.algo.advantage.outcome_range or (outcome.reward_min, outcome.reward_max),
+            )
+        with timer("update"):
+            loss_metrics = self._update(step, batch, logp_old, logp_ref, adv)
+        with timer("sync"):
+            self._sync_weights()
+
+        values = self._step_metrics(trajectories, outcome, judged.scores, judged.metrics, adv, loss_metrics)
+        values.update(self._logprob_mismatch(batch, logp_old))
+        n_generated = float(sum(t.num_generated for t in trajectories))
+        values[m.THROUGHPUT_ROLLOUT_TOKENS_PER_S] = n_generated / max(timer.seconds["rollout"], 1e-9)
+        values[m.THROUGHPUT_SCORING_TOKENS_PER_S] = n_generated / max(judge_s, 1e-9)
+        values[m.THROUGHPUT_UPDATE_TOKENS_PER_S] = (
+            batch.n_tokens * cfg.trainer.ppo_epochs / max(timer.seconds["update"], 1e-9)
+        )
+        values["judge/latency_s/total"] = judge_s
+        values["train/lr"] = float(self.scheduler.get_last_lr()[0])
+        for stage, seconds in timer.seconds.items():
+            values[f"time/{stage}_s"] = seconds
+        values["time/step_s"] = sum(v for k, v in timer.seconds.items() if k != "tools")
+        self.buffer.update(values)
+        flushed = self.buffer.flush()
+        self.tracker.log(step, flushed)
+        self.state.step = step
+        self.state.metrics_history.append({k: flushed[k] for k in _HISTORY_KEYS if k in flushed})
+        logger.info(_step_line(step, cfg.trainer.steps, flushed))
+        return flushed
+
+    def _pack(self, trajectories: Sequence[Trajectory]) -> SequenceBatch:
+        return pack(
+            [t.prompt_ids for t in trajectories],
+            [t.completion_ids for t in trajectories],
+            [t.loss_mask for t in trajectories],
+            [t.logprobs for t in trajectories],
+            pad_id=self.pad_id,
+        )
+
+    @torch.no_grad()
+    def _logprobs(self, model: torch.nn.Module | None, batch: SequenceBatch) -> torch.Tensor:
+        """(B, T-1) log-probs of `batch` under `model`, in micro-batches, padded to the batch width."""
+        assert model is not None
+        out = torch.zeros(batch.mask.shape, dtype=torch.float32)
+        rows = list(range(batch.input_ids.shape[0]))
+        for chunk in micro_batches(rows, self.cfg.trainer.micro_batch_size):
+            sub = batch.rows(chunk)
+            logp = token_logprobs(model, sub, autocast=self.autocast).float().cpu()
+            out[chunk, : logp.shape[1]] = logp
+        return out
+
+    def _update(
+        self,
+        step: int,
+        batch: SequenceBatch,
+        logp_old: torch.Tensor,
+        logp_ref: torch.Tensor | None,
+        adv: AdvantageBatch,
+    ) -> dict[str, float]:
+        """`ppo_epochs` passes of minibatched AWPO updates (ALGORITHM.md §5)."""
+        cfg = self.cfg
+        n = batch.input_ids.shape[0]
+        advantage = torch.as_tensor(adv.advantage, dtype=torch.float32)  # (B,)
+        share = torch.as_tensor(adv.reasoning_share, dtype=torch.float32)  # (B,)
+        pass_sampler = not self.engine_shares_policy and cfg.algo.loss.tis != "off"
+        generator = torch.Generator().manual_seed(cfg.trainer.seed * 7_919 + step)
+        totals: dict[str, float] = {}
+        weights: dict[str, float] = {}
+        grad_norms: list[float] = []
+        skipped = 0
+        self.model.train(False)
+        for _ in range(cfg.trainer.ppo_epochs):
+            order = torch.randperm(n, generator=generator).tolist()
+            for start in range(0, n, cfg.trainer.minibatch_size):
+                minibatch = order[start : start + cfg.trainer.minibatch_size]
+                micro = list(micro_batches(minibatch, cfg.trainer.micro_batch_size))
+                subs = [batch.rows(rows) for rows in micro]
+                norm = LossNormalizer.from_masks([s.mask for s in subs], token_budget=cfg.algo.loss.token_budget)
+                self.optimizer.zero_grad(set_to_none=True)
+                for rows, sub in zip(micro, subs, strict=True):
+                    width = sub.mask.shape[1]
+                    logp = token_logprobs(self.model, sub, autocast=self.autocast)  # (b, T-1)
+                    dev = logp.device
+                    out = policy_loss(
+                        logp,
+                        logp_old[rows, :width].to(dev),
+                        advantage[rows].to(dev),
+                        sub.mask.to(dev),
+                        norm,
+                        cfg.algo.loss,
+                        reasoning_share=share[rows].to(dev),
+                        logp_ref=logp_ref[rows, :width].to(dev) if logp_ref is not None else None,
+                        logp_sampler=sub.sampler_logprobs.to(dev) if pass_sampler else None,
+                    )
+                    out.loss.backward()
+                    for name, value in out.metrics.items():
+                        if math.isfinite(value):
+                            totals[name] = totals.get(name, 0.0) + value * out.n_tokens
+                            weights[name] = weights.get(name, 0.0) + out.n_tokens
+                grads_finite = all(p.grad is None or bool(torch.isfinite(p.grad).all()) for p in self.params)
+                if not grads_finite:
+                    skipped += 1
+                    logger.warning("step %d: non-finite gradients; this minibatch's update is skipped", step)
+                    self.optimizer.zero_grad(set_to_none=True)
+                    continue
+                if cfg.trainer.max_grad_norm > 0:
+                    grad_norms.append(float(torch.nn.utils.clip_grad_norm_(self.params, cfg.trainer.max_grad_norm)))
+                self.optimizer.step()
+                self.scheduler.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        metrics = {name: totals[name] / weights[name] for name in totals if weights[name] > 0}
+        metrics["train/grad_norm"] = float(np.mean(grad_norms)) if grad_norms else math.nan
+        metrics["train/skipped_updates"] = float(skipped)
+        return metrics
+
+    def _sync_weights(self) -> None:
+        """Push the policy's weights to the rollout engine (nothing to do when it samples from the policy)."""
+        if self.engine_shares_policy:
+            return
+        model: Any = self.model
+        if self.cfg.model.lora.enabled:
+            named: Iterator[tuple[str, torch.Tensor]] = _merged_lora_weights(model)
+        else:
+            named = ((name, p.detach()) for name, p in model.named_parameters())
+        self.engine.update_weights(list(named))
+
+    # ------------------------------------------------------------------------------------------
+    def _step_metrics(
+        self,
+        trajectories: Sequence[Trajectory],
+        outcome: Any,
+        reasoning: np.ndarray,
+        judge_metrics: Mapping[str, float],
+        adv: AdvantageBatch,
+        loss_metrics: Mapping[str, float],
+    ) -> dict[str, float]:
+        values: dict[str, float] = {}
+        values[m.REWARD_OUTCOME_MEAN] = float(np.mean(outcome.total))
+        values[m.REWARD_OUTCOME_STD] = float(np.std(outcome.total))
+        for name, comp in outcome.components.items():
+            values[m.reward_outcome_component(name)] = float(np.mean(comp))
+        present = reasoning[~np.isnan(reasoning)]
+        values[m.REWARD_REASONING_MEAN] = float(np.mean(present)) if present.size else math.nan
+        values[m.JUDGE_FAILURE_FRAC] = float(np.mean(np.isnan(reasoning))) if reasoning.size else math.nan
+        values.update({k: float(v) for k, v in judge_metrics.items()})
+        values.update(adv.metrics())
+        values.update(loss_metrics)
+        total_turns = max(1, sum(outcome.failures.values()))
+        for failure, count in outcome.failures.items():
+            values[f"parse/{failure}_frac"] = count / total_turns
+        for reason, count in count_finish_reasons(trajectories).items():
+            values[f"rollout/finish/{reason}_frac"] = count / max(1, len(trajectories))
+        values["rollout/turns/mean"] = float(np.mean([len(t.turns) for t in trajectories]))
+        values["rollout/generated_tokens/mean"] = float(np.mean([t.num_generated for t in trajectories]))
+        values["rollout/tool_calls/mean"] = float(np.mean([len(t.calls) for t in trajectories]))
+        return values
+
+    def _logprob_mismatch(self, batch: SequenceBatch, logp_old: torch.Tensor) -> dict[str, float]:
+        """Sampler vs trainer log-probs of the sampled tokens (ALGORITHM.md §5: logged always)."""
+        mask = batch.mask
+        if not bool(mask.any()):
+            return {}
+        diff = (logp_old - batch.sampler_logprobs)[mask]
+        return {
+            "rollout/logprob_mismatch/abs_mean": float(diff.abs().mean()),
+            "rollout/logprob_mismatch/max": float(diff.abs().max()),
+        }
+
+    # ------------------------------------------------------------------------------------------
+    def evaluate(self, *, step: int) -> dict[str, float]:
+        """Greedy held-out evaluation: exact-call accuracy, outcome and reasoning rewards, format rate."""
+        start = time.perf_counter()
+        trajectories = self.eval_loop.run(self.eval_tasks, samples_per_task=1, seed=0)
+        outcome = score_outcomes(trajectories, self.tasks_by_id, kind=self.cfg.reward.kind)
+        judged = self.judge.score(judge_items(trajectories, self.tasks_by_id))
+        correct = [exact_call_correct(t, self.tasks_by_id[t.task_id]) for t in trajectories]
+        expect_calls = [t for t in trajectories if self.tasks_by_id[t.task_id].answer.tool_calls]
+        well_formed = [bool(t.turns) and t.turns[0].failure == "ok" for t in expect_calls]
+        present = judged.scores[~np.isnan(judged.scores)]
+        values = {
+            "eval/exact_call_acc": float(np.mean(correct)),
+            "eval/reward/outcome/mean": float(np.mean(outcome.total)),
+            "eval/reward/reasoning/mean": float(np.mean(present)) if present.size else math.nan,
+            "eval/well_formed_call_frac": float(np.mean(well_formed)) if well_formed else math.nan,
+            "eval/tasks": float(len(trajectories)),
+            "time/eval_s": time.perf_counter() - start,
+        }
+        for name, comp in outcome.components.items():
+            values[f"eval/{m.reward_outcome_component(name)}"] = float(np.mean(comp))
+        self.tracker.log(step, values)
+        logger.info(
+            "eval (step %d): exact-call acc %.3f, outcome %.3f, reasoning %.3f, well-formed calls %.3f (%.0f s)",
+            step,
+            values["eval/exact_call_acc"],
+            values["eval/reward/outcome/mean"],
+            values["eval/reward/reasoning/mean"],
+            values["eval/well_formed_call_frac"],
+            values["time/eval_s"],
+        )
+        return values
+
+    def save(self, step: int, evals: Mapping[str, dict[str, float]]) -> Path:
+        self.state.data_position = {
+            **self.state.data_position,
+            "sampler": self.sampler.state(),
+            "evals": dict(evals),
+        }
+        self.state.rng = capture_rng()
+        self.state.config = self.cfg.model_dump(mode="json")
+        path = self.checkpoints.save(
+            step,
+            model=self.model,
+            tokenizer=self.tokenizer,
+            state=self.state,
+            optimizer=self.optimizer,
+            scheduler=self.scheduler,
+        )
+        logger.info("checkpoint: %s", path)
+        return path
+
+    def finish(self, evals: Mapping[str, dict[str, float]]) -> None:
+        """Summary table, plot and summary.json; release the engine, sandbox and judge."""
+        from awpo.train.tracking import read_metrics
+
+        rows = [(stage, evals[stage]) for stage in STAGES if stage in evals]
+        if rows:
+            print_table(summary_table(rows, SUMMARY_COLUMNS, title="held-out evaluation"))
+        records = read_metrics(self.tracker.path)
+        plot = plot_curves(records, self.out_dir / "training_curves.png")
+        summary = {"evals": dict(evals), "steps": self.state.step, "plot": str(plot) if plot else None}
+        (self.out_dir / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+        self.close()
+
+    def close(self) -> None:
+        self.tracker.close()
+        self.judge.close()
+        self.engine.close()
+        self.sandbox.close()
+
+
+_HISTORY_KEYS = (m.REWARD_OUTCOME_MEAN, m.REWARD_REASONING_MEAN, m.AWPO_GATE_MEAN, m.POLICY_LOSS, "time/step_s")
+
+
+def _step_line(step: int, total: int, values: Mapping[str, float]) -> str:
+    def g(key: str) -> float:
+        return values.get(key, math.nan)
+
+    return (
+        f"step {step}/{total}  outcome {g(m.REWARD_OUTCOME_MEAN):.3f}  reasoning {g(m.REWARD_REASONING_MEAN):.3f}  "
+        f"gate {g(m.AWPO_GATE_MEAN):.2f}  loss {g(m.POLICY_LOSS):.4f}  | "
+        f"rollout {g('time/rollout_s'):.1f}s (tools {g('time/tools_s'):.1f}s)  "
+        f"judge {g('judge/latency_s/total'):.1f}s  "
+        f"rewards {g('time/rewards_s') * 1e3:.1f}ms  adv {g('time/advantages_s') * 1e3:.2f}ms  "
+        f"update {g('time/update_s'):.1f}s  sync {g('time/sync_s'):.2f}s"
+    )
+
+
+def _with_lora(model: Any, cfg: TrainConfig, adapter_dir: Path | None) -> Any:
+    try:
+        from peft import LoraConfig, PeftModel, get_peft_model
+    except ImportError as err:
+        raise ImportError("model.lora.enabled needs PEFT: pip install peft") from err
+    if adapter_dir is not None:
+        return PeftModel.from_pretrained(model, str(adapter_dir), is_trainable=True)
+    lora = cfg.model.lora
+    targets: Any = "all-linear" if lora.target_modules == ["all-linear"] else lora.target_modules
+    peft_cfg = LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout, target_modules=targets)
+    return get_peft_model(model, peft_cfg)
+
+
+def _merged_lora_weights(model: Any) -> Iterator[tuple[str, torch.Tensor]]:
+    """The base model's weights with the LoRA deltas folded in, named as in the base model."""
+    base = model.get_base_model()
+    with torch.no_grad():
+        model.merge_adapter()
+        try:
+            state = {
+                name.replace("base_layer.", ""): p.detach().clone()
+                for name, p in base.named_parameters()
+                if "lora_" not in name
+            }
+        finally:
+            model.unmerge_adapter()
+    yield from state.items()

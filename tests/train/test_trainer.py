@@ -1,0 +1,102 @@
+"""`awpo train` end to end on a tiny model: every stage runs, every §7 metric is logged, checkpoints
+reload, and a run killed with SIGKILL mid-step resumes to exactly the uninterrupted run's next step."""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file
+from tiny_model import tiny_overrides
+
+from awpo.config import load_config
+from awpo.train import metrics as m
+from awpo.train.tracking import read_metrics
+from awpo.train.trainer import Trainer
+
+
+def _step_records(run: Path) -> dict[int, dict[str, object]]:
+    return {int(r["step"]): r for r in read_metrics(run / "metrics.jsonl") if "reward/outcome/mean" in r}
+
+
+def test_train_end_to_end(tiny_model_dir: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    cfg = load_config(None, [*tiny_overrides(tiny_model_dir, run), "trainer.steps=2", "output.save_every=1"])
+    before = {k: v.clone() for k, v in load_file(str(tiny_model_dir / "model.safetensors")).items()}
+    evals = Trainer(cfg).train()
+
+    assert set(evals) == {"start", "after warm-up", "after AWPO"}
+    steps = _step_records(run)
+    assert sorted(steps) == [1, 2]
+    logged = set(steps[1])
+    for item, names in m.SECTION_7:
+        assert any(n in logged for n in names), f"ALGORITHM.md §7 item not logged: {item}"
+    for stage in ("rollout", "tools", "rewards", "judge_wait", "advantages", "update", "sync"):
+        assert f"time/{stage}_s" in logged
+    assert any(str(k).startswith("sft/") for r in read_metrics(run / "metrics.jsonl") for k in r)
+    assert (run / "summary.json").exists() and (run / "training_curves.png").stat().st_size > 0
+
+    checkpoints = sorted((run / "checkpoints").iterdir())
+    assert [p.name for p in checkpoints] == ["step-000001", "step-000002"]
+    after = load_file(str(checkpoints[-1] / "model.safetensors"))
+    assert any(not torch.equal(before[k], after[k]) for k in before), "training changed no weight"
+
+
+def _train_cmd(model_dir: Path, run: Path, *extra: str) -> list[str]:
+    overrides = [
+        *tiny_overrides(model_dir, run),
+        "trainer.steps=3",
+        "output.save_every=1",
+        "warmup.enabled=false",
+        "eval.at_start=false",
+        *extra,
+    ]
+    return [sys.executable, "-m", "awpo", "train", *overrides]
+
+
+def test_sigkill_mid_step_then_resume_reproduces_the_next_step(tiny_model_dir: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    reference, killed = tmp_path / "reference", tmp_path / "killed"
+    subprocess.run(_train_cmd(tiny_model_dir, reference), check=True, env=env, capture_output=True)
+
+    proc = subprocess.Popen(
+        _train_cmd(tiny_model_dir, killed), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 300
+    while not (killed / "checkpoints" / "step-000002").exists():
+        assert proc.poll() is None, f"the run ended before step 2: {proc.stderr.read() if proc.stderr else ''}"
+        assert time.monotonic() < deadline, "step 2 never finished"
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)  # in step 3, after step 2's checkpoint: no chance to clean up
+    proc.wait()
+    assert not (killed / "checkpoints" / "step-000003").exists(), "the kill came too late to be mid-step"
+
+    resumed = subprocess.run(
+        [sys.executable, "-m", "awpo", "train", "--resume", str(killed)], env=env, capture_output=True, text=True
+    )
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+
+    want, got = _step_records(reference), _step_records(killed)
+    assert sorted(got) == [1, 2, 3]  # no duplicate or torn records from the killed attempt
+    for key in (
+        m.REWARD_OUTCOME_MEAN,
+        m.REWARD_REASONING_MEAN,
+        m.POLICY_LOSS,
+        m.AWPO_ADVANTAGE_STD,
+        "train/grad_norm",
+    ):
+        a, b = want[3].get(key), got[3].get(key)
+        if isinstance(a, float) and isinstance(b, float):
+            assert math.isclose(a, b, rel_tol=1e-4, abs_tol=1e-6), key
+        else:
+            assert a == b, key
+    final_a = load_file(str(reference / "checkpoints" / "step-000003" / "model.safetensors"))
+    final_b = load_file(str(killed / "checkpoints" / "step-000003" / "model.safetensors"))
+    for name, tensor in final_a.items():
+        assert torch.allclose(tensor, final_b[name], atol=1e-6), name
