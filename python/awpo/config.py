@@ -67,7 +67,7 @@ class ModelConfig(_Section):
             `auto`: on for CUDA and for CPUs with native bf16 (AMX/AVX512-BF16), where it roughly halves
             step time; `off` elsewhere.
         gradient_checkpointing (`bool`, defaults to `False`): trade compute for activation memory (GPU).
-        lora (`LoraConfig`): LoRA adapters (off by default).
+        lora (`LoraConfig`, defaults to `LoraConfig()`): LoRA adapters (off by default).
     """
 
     name_or_path: str = Field("default", description="The embedded default, an HF directory or a .gguf file.")
@@ -91,7 +91,7 @@ class DataConfig(_Section):
             `"builtin:heldout"` (families never trained on), `"builtin:validation"` (unseen items of the
             trained families), or a JSONL file.
         eval_size (`int`, defaults to `32`): held-out tasks per evaluation (the first N, fixed order).
-        builtin (`GeneratorConfig`): options of the built-in generator.
+        builtin (`GeneratorConfig`, defaults to `GeneratorConfig()`): options of the built-in generator.
     """
 
     train: str = Field("builtin", description="`builtin` or a file of tasks in `format`.")
@@ -111,7 +111,7 @@ class RolloutConfig(_Section):
             else `hf` (transformers), with a logged reason.
         prompts_per_step (`int`, defaults to `2`): tasks sampled per training step.
         group_size (`int`, defaults to `4`): trajectories per task, the group `G` of ALGORITHM.md.
-        loop (`LoopConfig`): turn/length budgets and sampling of the multi-turn loop.
+        loop (`LoopConfig`, defaults to `LoopConfig()`): turn/length budgets and sampling of the multi-turn loop.
         vllm (`dict`, defaults to `{}`): extra keyword arguments of `vllm.LLM` (e.g. `max_model_len`).
     """
 
@@ -231,19 +231,35 @@ class OutputConfig(_Section):
 
 
 class TrainConfig(_Section):
-    """Everything `awpo train` reads. Each section is documented on its own class."""
+    """Everything `awpo train` reads. Each section is documented on its own class.
 
-    model: ModelConfig = Field(default_factory=ModelConfig)
-    data: DataConfig = Field(default_factory=DataConfig)
-    rollout: RolloutConfig = Field(default_factory=RolloutConfig)
-    reward: RewardConfig = Field(default_factory=RewardConfig)
-    judge: JudgeConfig = Field(default_factory=JudgeConfig)
-    algo: AlgoConfig = Field(default_factory=AlgoConfig)
-    tools: SandboxConfig = Field(default_factory=SandboxConfig)
-    trainer: OptimConfig = Field(default_factory=OptimConfig)
-    warmup: WarmupConfig = Field(default_factory=WarmupConfig)
-    eval: EvalConfig = Field(default_factory=EvalConfig)
-    output: OutputConfig = Field(default_factory=OutputConfig)
+    Parameters:
+        > Parameters that select each section
+
+        model (`ModelConfig`, defaults to `ModelConfig()`): the policy model.
+        data (`DataConfig`, defaults to `DataConfig()`): training and held-out tasks.
+        rollout (`RolloutConfig`, defaults to `RolloutConfig()`): engine, group size, tool loop.
+        reward (`RewardConfig`, defaults to `RewardConfig()`): the outcome reward (REWARDS.md).
+        judge (`JudgeConfig`, defaults to `JudgeConfig()`): the reasoning judge.
+        algo (`AlgoConfig`, defaults to `AlgoConfig()`): advantages and policy loss (ALGORITHM.md).
+        tools (`SandboxConfig`, defaults to `SandboxConfig()`): the tool sandbox.
+        trainer (`OptimConfig`, defaults to `OptimConfig()`): schedule and optimizer.
+        warmup (`WarmupConfig`, defaults to `WarmupConfig()`): supervised warm-up before AWPO.
+        eval (`EvalConfig`, defaults to `EvalConfig()`): held-out evaluations during training.
+        output (`OutputConfig`, defaults to `OutputConfig()`): run directory, checkpoints, logging.
+    """
+
+    model: ModelConfig = Field(default_factory=ModelConfig, description="The policy model.")
+    data: DataConfig = Field(default_factory=DataConfig, description="Training and held-out tasks.")
+    rollout: RolloutConfig = Field(default_factory=RolloutConfig, description="Engine, group size, tool loop.")
+    reward: RewardConfig = Field(default_factory=RewardConfig, description="The outcome reward.")
+    judge: JudgeConfig = Field(default_factory=JudgeConfig, description="The reasoning judge.")
+    algo: AlgoConfig = Field(default_factory=AlgoConfig, description="Advantages and policy loss.")
+    tools: SandboxConfig = Field(default_factory=SandboxConfig, description="The tool sandbox.")
+    trainer: OptimConfig = Field(default_factory=OptimConfig, description="Schedule and optimizer.")
+    warmup: WarmupConfig = Field(default_factory=WarmupConfig, description="Supervised warm-up before AWPO.")
+    eval: EvalConfig = Field(default_factory=EvalConfig, description="Held-out evaluations during training.")
+    output: OutputConfig = Field(default_factory=OutputConfig, description="Run directory, checkpoints, logging.")
 
     @model_validator(mode="after")
     def _consistent(self) -> TrainConfig:

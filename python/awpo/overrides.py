@@ -52,22 +52,44 @@ _OffIsAStringLoader.add_implicit_resolver(
 )
 
 
-def load_yaml(path: str | Path) -> dict[str, Any]:
-    """Load a YAML mapping; a missing file or a non-mapping top level is a `ConfigError`."""
-    path = Path(path)
+def load_yaml(path: str | Path, *, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Load a YAML mapping; a missing file or a non-mapping top level is a `ConfigError`.
+
+    A top-level `base: other.yaml` (relative to this file) loads that file first and deep-merges
+    this one over it, so a preset states only what it changes.
+    """
+    path = Path(path).resolve()
+    if path in _seen:
+        raise ConfigError(f"{path}: `base` files include each other: {' -> '.join(str(p) for p in (*_seen, path))}")
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise ConfigError(f"cannot read config {path}: {err.strerror or err}") from err
     try:
-        data = yaml.load(text, Loader=_OffIsAStringLoader)
+        data = yaml.load(text, Loader=_OffIsAStringLoader)  # a SafeLoader subclass: no arbitrary objects
     except yaml.YAMLError as err:
         raise ConfigError(f"{path}: invalid YAML: {err}") from err
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a mapping, got {type(data).__name__}")
-    return data
+    base = data.pop("base", None)
+    if base is None:
+        return data
+    if not isinstance(base, str):
+        raise ConfigError(f"{path}: `base` must be a file name, got {base!r}")
+    return deep_merge(load_yaml(path.parent / base, _seen=(*_seen, path)), data)
+
+
+def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """`over` on top of `base`: mappings merge key by key, anything else replaces."""
+    out = _deep_copy(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = _deep_copy(value) if isinstance(value, Mapping) else value
+    return out
 
 
 def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
