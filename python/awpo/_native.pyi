@@ -119,6 +119,30 @@ def parse_tool_calls_batch(
 
 # --- outcome rewards ---
 
+def outcome_batch(
+    kind: str,
+    texts: list[str],
+    answers: list[Any],
+    tools: list[Any],
+    truncated: npt.NDArray[np.bool_] | None = None,
+) -> tuple[npt.NDArray[np.float64], list[npt.NDArray[np.float64]], list[str]]:
+    """Parses and scores a batch of rollouts in parallel, without the GIL.
+
+    Item `i` is `texts[i]`, scored against the Task answer `answers[i]` (a dict or a pydantic
+    `awpo.data.Answer`) with the tools `tools[i]` (a list of OpenAI function schemas). Items that
+    share one answer or tool-list object (the rollouts of a task) are converted and compiled once.
+    `truncated[i]`: the generation stopped on the length budget. Returns the total per item, one
+    array per component (in the order of `reward_components(kind)`), and the parse failure class
+    per item. Raises `ValueError` for an unknown kind, mismatched lengths, and a malformed answer or
+    schema, `TypeError` for a value that is not JSON-like; the message names the item and field.
+    """
+
+def reward_range(kind: str) -> tuple[float, float]:
+    """`(min, max)` of a reward's total: toolrl (-3, 4), exact (0, 1), bfcl (0, 1)."""
+
+def reward_components(kind: str) -> list[str]:
+    """The names of a reward's components, in the order `outcome_batch` returns them."""
+
 # --- advantages ---
 
 @final

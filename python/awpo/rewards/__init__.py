@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from awpo.rewards.outcome import REWARD_KINDS, OutcomeBatch, RewardKind, outcome, reward_range
 from awpo.rewards.parsing import (
     FAILURE_CLASSES,
     CallFormat,
@@ -17,13 +18,18 @@ from awpo.rewards.parsing import (
 
 __all__ = [
     "FAILURE_CLASSES",
+    "REWARD_KINDS",
     "CallFormat",
     "FailureClass",
+    "OutcomeBatch",
     "ParseIssue",
     "ParseResult",
+    "RewardKind",
     "ToolSet",
     "ToolsLike",
+    "outcome",
     "parse",
     "parse_batch",
+    "reward_range",
     "toolset",
 ]

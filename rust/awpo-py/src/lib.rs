@@ -6,6 +6,7 @@
 
 mod advantage;
 mod errors;
+mod reward;
 mod sandbox;
 mod toolcall;
 
@@ -44,6 +45,8 @@ mod _native {
     };
 
     // --- outcome rewards ---
+    #[pymodule_export]
+    use super::reward::{outcome_batch, reward_components, reward_range};
 
     // --- advantages ---
     #[pymodule_export]

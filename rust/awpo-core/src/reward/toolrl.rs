@@ -1,0 +1,273 @@
+//! `toolrl`: ToolRL's published reward (arXiv 2504.13958), REWARDS.md "`toolrl`".
+//!
+//! `total = format + correctness`, format in {0, 1}, correctness in [-3, 3], total in [-3, 4].
+//! It reads the text itself (not the tool-call parser's result) exactly as ToolRL does:
+//!
+//! - The text is first stripped of leading/trailing whitespace (Python `str.strip()`), as
+//!   ToolRL's `compute_score` strips the assistant turn before scoring; the anchored format
+//!   patterns then apply to the stripped text.
+//! - Format: see [`format_ok`]. Correctness: see [`correctness`].
+//!
+//! Where REWARDS.md and ToolRL's code differ, REWARDS.md is followed: `arguments` is accepted for
+//! `parameters`, every line of the block must be an object with `name` and `parameters` or
+//! `arguments`, and values compare with JSON equality ([`super::value::json_eq`], `true != 1`).
+//! The cases where ToolRL's Python raises (and so scores -3) are kept: a `name` that is an array
+//! or object (unhashable), and a call whose `name` equals a ground-truth name but whose
+//! parameters are not an object.
+use super::truth::GroundTruth;
+use super::value::{json_eq, map_eq};
+use crate::toolcall::ToolCall;
+use memchr::memmem::Finder;
+use serde_json::{Map, Value};
+use std::sync::LazyLock;
+
+const CALL_OPEN: &str = "<tool_call>";
+const CALL_CLOSE: &str = "</tool_call>";
+const RESP_OPEN: &str = "<response>";
+const RESP_CLOSE: &str = "</response>";
+
+/// SIMD substring searchers, built once (`str::find` is several times slower on these texts).
+static F_CALL_OPEN: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(CALL_OPEN));
+static F_CALL_CLOSE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(CALL_CLOSE));
+static F_RESP_OPEN: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(RESP_OPEN));
+static F_RESP_CLOSE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(RESP_CLOSE));
+static F_THINK_CALL: LazyLock<Finder<'static>> =
+    LazyLock::new(|| Finder::new("</think>\n<tool_call>\n"));
+static F_THINK_RESP: LazyLock<Finder<'static>> =
+    LazyLock::new(|| Finder::new("</think>\n<response>"));
+static F_CALL_RESP: LazyLock<Finder<'static>> =
+    LazyLock::new(|| Finder::new("\n</tool_call>\n<response>"));
+
+fn find(s: &str, f: &Finder<'_>) -> Option<usize> {
+    f.find(s.as_bytes())
+}
+
+/// Whether the tag occurs exactly once (Python `s.count(tag) == 1`; tags cannot overlap).
+fn exactly_once(s: &str, f: &Finder<'_>) -> bool {
+    match find(s, f) {
+        Some(i) => f.find(&s.as_bytes()[i + f.needle().len()..]).is_none(),
+        None => false,
+    }
+}
+
+/// Lowest correctness (no block, or a malformed line).
+pub const CORRECTNESS_MIN: f64 = -3.0;
+/// Highest correctness (exact match).
+pub const CORRECTNESS_MAX: f64 = 3.0;
+
+/// Python's `str.isspace()` set: Unicode `White_Space` plus U+001C..U+001F.
+fn is_py_space(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
+/// Python's `s.strip()`.
+pub(crate) fn py_strip(s: &str) -> &str {
+    s.trim_matches(is_py_space)
+}
+
+/// `s[len(pre):-len(suf)]` when `s` starts with `pre` and ends with `suf` without overlap.
+fn between<'a>(s: &'a str, pre: &str, suf: &str) -> Option<&'a str> {
+    if s.len() >= pre.len() + suf.len() && s.starts_with(pre) && s.ends_with(suf) {
+        s.get(pre.len()..s.len() - suf.len())
+    } else {
+        None
+    }
+}
+
+/// Format in {0, 1} (REWARDS.md), on the stripped text `s`, `.` spanning newlines, anchored:
+///
+/// | ground truth   | pattern                                                                  | tag counts            |
+/// |----------------|--------------------------------------------------------------------------|-----------------------|
+/// | calls only     | `<think>.*</think>\n<tool_call>\n.*\n</tool_call>`                       | one of each tool_call |
+/// | response only  | `<think>.*</think>\n<response>.*</response>`                             | one of each response  |
+/// | both           | `<think>.*</think>\n<tool_call>\n.*\n</tool_call>\n<response>.*</response>` | one of each of the four |
+/// | neither        | `<think>.*</think>`                                                      | none                  |
+///
+/// An anchored `P.*X.*S` matches iff the text starts with `P`, ends with `S` (not overlapping)
+/// and `X` occurs in between; two inner literals must occur in order without overlap.
+pub fn format_ok(s: &str, has_calls: bool, has_response: bool) -> bool {
+    let one_call_block = || exactly_once(s, &F_CALL_OPEN) && exactly_once(s, &F_CALL_CLOSE);
+    let one_response = || exactly_once(s, &F_RESP_OPEN) && exactly_once(s, &F_RESP_CLOSE);
+    match (has_calls, has_response) {
+        (true, false) => {
+            between(s, "<think>", "\n</tool_call>")
+                .is_some_and(|mid| find(mid, &F_THINK_CALL).is_some())
+                && one_call_block()
+        }
+        (false, true) => {
+            between(s, "<think>", "</response>")
+                .is_some_and(|mid| find(mid, &F_THINK_RESP).is_some())
+                && one_response()
+        }
+        (true, true) => {
+            between(s, "<think>", "</response>").is_some_and(|mid| {
+                find(mid, &F_THINK_CALL).is_some_and(|i| {
+                    let rest = &mid[i + F_THINK_CALL.needle().len()..];
+                    find(rest, &F_CALL_RESP).is_some()
+                })
+            }) && one_call_block()
+                && one_response()
+        }
+        (false, false) => between(s, "<think>", "</think>").is_some(),
+    }
+}
+
+/// The text of ToolRL's call block: `s.split("<tool_call>")[1].split("</tool_call>")[0].strip()`,
+/// when both tags occur somewhere in `s` (ToolRL's two asserts); `None` otherwise.
+pub fn call_block(s: &str) -> Option<&str> {
+    let open = find(s, &F_CALL_OPEN)?;
+    let after = &s[open + CALL_OPEN.len()..];
+    let close = find(after, &F_CALL_CLOSE);
+    // ToolRL asserts `</tool_call>` occurs somewhere; it may only precede the first open.
+    if close.is_none() && find(&s[..open], &F_CALL_CLOSE).is_none() {
+        return None;
+    }
+    let segment = find(after, &F_CALL_OPEN).map_or(after, |i| &after[..i]);
+    let block = match close {
+        Some(j) if j < segment.len() => &segment[..j],
+        _ => segment,
+    };
+    Some(py_strip(block))
+}
+
+/// One predicted call as ToolRL sees it.
+struct Predicted {
+    /// The name when it is a string; other scalars can never equal a ground-truth name.
+    name: Option<String>,
+    /// `parameters`, else `arguments`.
+    params: Value,
+}
+
+/// Reads the block's lines; `None` when a line is not an object with `name` and
+/// `parameters`/`arguments`, or its `name` is an array or object (ToolRL: unhashable -> -3).
+fn read_block(block: &str) -> Option<Vec<Predicted>> {
+    block
+        .split('\n')
+        .map(|line| {
+            let Ok(Value::Object(mut obj)) = serde_json::from_str::<Value>(line) else {
+                return None;
+            };
+            let params = obj
+                .remove("parameters")
+                .or_else(|| obj.remove("arguments"))?;
+            let name = match obj.remove("name")? {
+                Value::String(s) => Some(s),
+                Value::Array(_) | Value::Object(_) => return None,
+                _ => None,
+            };
+            Some(Predicted { name, params })
+        })
+        .collect()
+}
+
+/// ToolRL's `match_score`: the multiset Jaccard `|A ∩ B| / (|A| + |B| - |A ∩ B|)`; identical
+/// (both empty) lists give 1, one empty list gives 0. `inter` is `|A ∩ B|` with multiplicities.
+fn jaccard(len_a: usize, len_b: usize, inter: usize) -> f64 {
+    if len_a == 0 && len_b == 0 {
+        1.0
+    } else if len_a == 0 || len_b == 0 {
+        0.0
+    } else {
+        inter as f64 / (len_a + len_b - inter) as f64
+    }
+}
+
+/// Multiset intersection size of the ground-truth names and the predicted (string) names.
+fn name_intersection(gt: &[ToolCall], pred: &[Predicted]) -> usize {
+    let mut inter = 0;
+    for (i, g) in gt.iter().enumerate() {
+        if gt[..i].iter().any(|h| h.name == g.name) {
+            continue; // count each distinct name once
+        }
+        let in_gt = gt.iter().filter(|h| h.name == g.name).count();
+        let in_pred = pred
+            .iter()
+            .filter(|p| p.name.as_deref() == Some(g.name.as_str()))
+            .count();
+        inter += in_gt.min(in_pred);
+    }
+    inter
+}
+
+/// `J(keys_gt, keys_pred) + #{k in gt : pred[k] == gt[k]}` for one same-name pair.
+fn pair_score(gt: &Map<String, Value>, pred: &Map<String, Value>) -> f64 {
+    let shared = gt.keys().filter(|k| pred.contains_key(k.as_str())).count();
+    let equal = gt
+        .iter()
+        .filter(|(k, v)| pred.get(k.as_str()).is_some_and(|p| json_eq(p, v)))
+        .count();
+    jaccard(gt.len(), pred.len(), shared) + equal as f64
+}
+
+/// Correctness in [-3, 3] (REWARDS.md steps 1–7), on the stripped text `s`:
+///
+/// 1. no ground-truth calls → 0;
+/// 2. no block, or a line that is not a call object → -3;
+/// 3. predicted list equal to the ground truth → +3;
+/// 4. `score = J(names_gt, names_pred)` (multiset Jaccard);
+/// 5. per ground-truth call in order, the unused same-name prediction with the highest
+///    `J(keys) + #equal values` (first on ties, only > 0 counts) is used and added to `score`;
+/// 6. `S_max = 1 + Σ (1 + #params)`;
+/// 7. `correctness = 6 · score / S_max − 3`.
+pub fn correctness(s: &str, truth: &GroundTruth) -> f64 {
+    let gt = &truth.tool_calls;
+    if gt.is_empty() {
+        return 0.0;
+    }
+    let Some(pred) = call_block(s).and_then(read_block) else {
+        return CORRECTNESS_MIN;
+    };
+    // ToolRL reads `.keys()` of every same-name prediction; a non-object there raises -> -3.
+    let crashes = pred.iter().any(|p| {
+        !p.params.is_object()
+            && p.name
+                .as_deref()
+                .is_some_and(|n| gt.iter().any(|g| g.name == n))
+    });
+    if crashes {
+        return CORRECTNESS_MIN;
+    }
+    let exact = pred.len() == gt.len()
+        && pred.iter().zip(gt).all(|(p, g)| {
+            p.name.as_deref() == Some(g.name.as_str())
+                && p.params
+                    .as_object()
+                    .is_some_and(|m| map_eq(m, &g.arguments))
+        });
+    if exact {
+        return CORRECTNESS_MAX;
+    }
+    let mut score = jaccard(gt.len(), pred.len(), name_intersection(gt, &pred));
+    let mut s_max = 1.0;
+    let mut used = vec![false; pred.len()];
+    for g in gt {
+        s_max += 1.0 + g.arguments.len() as f64;
+        let mut best = 0.0;
+        let mut best_index = None;
+        for (i, p) in pred.iter().enumerate() {
+            if used[i] || p.name.as_deref() != Some(g.name.as_str()) {
+                continue;
+            }
+            let Value::Object(params) = &p.params else {
+                continue; // unreachable: ruled out above
+            };
+            let total = pair_score(&g.arguments, params);
+            if total > best {
+                best = total;
+                best_index = Some(i);
+            }
+        }
+        if let Some(i) = best_index {
+            used[i] = true;
+            score += best;
+        }
+    }
+    (CORRECTNESS_MAX - CORRECTNESS_MIN) * score / s_max + CORRECTNESS_MIN
+}
+
+/// `(format, correctness)` of one output.
+pub fn score(text: &str, truth: &GroundTruth) -> (f64, f64) {
+    let s = py_strip(text);
+    let format = format_ok(s, !truth.tool_calls.is_empty(), truth.response.is_some());
+    (f64::from(u8::from(format)), correctness(s, truth))
+}

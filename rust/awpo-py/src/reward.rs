@@ -1,0 +1,273 @@
+//! Bindings of `awpo_core::reward`: batch outcome rewards and each reward's range.
+use crate::errors;
+use awpo_core::reward::{self, RewardKind};
+use awpo_core::toolcall::FailureClass;
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedStr;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple};
+use serde_json::{Map, Number, Value};
+
+/// Nesting limit of a converted answer or tool list.
+const MAX_DEPTH: usize = 128;
+
+/// A failed conversion: the path segments (innermost first), the problem, and its Python type.
+struct Bad {
+    path: Vec<String>,
+    what: String,
+    type_error: bool,
+}
+
+impl Bad {
+    fn new(what: String, type_error: bool) -> Bad {
+        Bad {
+            path: Vec::new(),
+            what,
+            type_error,
+        }
+    }
+
+    fn at(mut self, segment: String) -> Bad {
+        self.path.push(segment);
+        self
+    }
+}
+
+/// Schema annotations that no reward reads: dropped while converting tool lists (not inside a
+/// `properties` map, whose keys are parameter names).
+const ANNOTATIONS: [&str; 3] = ["description", "title", "examples"];
+
+/// What is being converted.
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    /// Plain JSON (answers).
+    Plain,
+    /// A tool list: annotations are dropped.
+    Schema,
+    /// A `properties` map of a tool list: keys are parameter names, values schemas.
+    Properties,
+}
+
+/// Python → JSON for answers and tool lists (once per distinct task per batch). Concrete types
+/// are checked first and the error path is built only on failure: this runs once per task and
+/// must stay cheap next to parsing the task's rollouts. A pydantic model is dumped first; a
+/// compiled `ToolSet` gives its schemas as given.
+fn py_value(obj: &Bound<'_, PyAny>, depth: usize, mode: Mode) -> Result<Value, Bad> {
+    if depth > MAX_DEPTH {
+        return Err(Bad::new(
+            format!("nested more than {MAX_DEPTH} levels"),
+            false,
+        ));
+    }
+    let py_err = |e: PyErr| Bad::new(e.to_string(), true);
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(Value::String(s.to_str().map_err(py_err)?.to_owned()));
+    }
+    if let Ok(d) = obj.cast::<PyDict>() {
+        let mut out = Map::with_capacity(d.len());
+        for (k, v) in d.iter() {
+            let Ok(key) = k.cast::<PyString>() else {
+                let t = k
+                    .get_type()
+                    .name()
+                    .map_or_else(|_| "?".into(), |n| n.to_string());
+                return Err(Bad::new(format!("keys must be str, not {t}"), true));
+            };
+            let key = key.to_str().map_err(py_err)?;
+            let child = match mode {
+                Mode::Plain => Mode::Plain,
+                Mode::Properties => Mode::Schema,
+                Mode::Schema if ANNOTATIONS.contains(&key) => continue,
+                Mode::Schema if key == "properties" => Mode::Properties,
+                Mode::Schema => Mode::Schema,
+            };
+            let value = py_value(&v, depth + 1, child).map_err(|b| b.at(format!(".{key}")))?;
+            out.insert(key.to_owned(), value);
+        }
+        return Ok(Value::Object(out));
+    }
+    if let Ok(l) = obj.cast::<PyList>() {
+        return l
+            .iter()
+            .enumerate()
+            .map(|(i, x)| py_value(&x, depth + 1, mode).map_err(|b| b.at(format!("[{i}]"))))
+            .collect::<Result<_, _>>()
+            .map(Value::Array);
+    }
+    if let Ok(b) = obj.cast::<PyBool>() {
+        return Ok(Value::Bool(b.is_true()));
+    }
+    if obj.is_instance_of::<PyInt>() {
+        if let Ok(i) = obj.extract::<i64>() {
+            return Ok(Value::Number(i.into()));
+        }
+        if let Ok(u) = obj.extract::<u64>() {
+            return Ok(Value::Number(u.into()));
+        }
+        return Err(Bad::new("integer out of the 64-bit range".into(), false));
+    }
+    if let Ok(f) = obj.cast::<PyFloat>() {
+        return Number::from_f64(f.value())
+            .map(Value::Number)
+            .ok_or_else(|| Bad::new(format!("{} is not a finite number", f.value()), false));
+    }
+    if obj.is_none() {
+        return Ok(Value::Null);
+    }
+    if let Ok(t) = obj.cast::<PyTuple>() {
+        return t
+            .iter()
+            .enumerate()
+            .map(|(i, x)| py_value(&x, depth + 1, mode).map_err(|b| b.at(format!("[{i}]"))))
+            .collect::<Result<_, _>>()
+            .map(Value::Array);
+    }
+    if let Ok(m) = obj.cast::<PyMapping>() {
+        // Other mappings (rare): through a dict copy.
+        let d = PyDict::new(obj.py());
+        for item in m.items().map_err(py_err)?.iter() {
+            let (k, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract().map_err(py_err)?;
+            d.set_item(k, v).map_err(py_err)?;
+        }
+        return py_value(d.as_any(), depth, mode);
+    }
+    let py = obj.py();
+    if obj.cast::<crate::toolcall::PyToolSet>().is_ok() {
+        // A compiled ToolSet: its schemas as given.
+        let list = obj
+            .call_method0(pyo3::intern!(py, "to_list"))
+            .map_err(py_err)?;
+        return py_value(&list, depth, mode);
+    }
+    if obj
+        .hasattr(pyo3::intern!(py, "model_dump"))
+        .unwrap_or(false)
+    {
+        // A pydantic model (awpo.data.Answer): its JSON-mode dump.
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("mode", "json").map_err(py_err)?;
+        let dumped = obj
+            .call_method(pyo3::intern!(py, "model_dump"), (), Some(&kwargs))
+            .map_err(py_err)?;
+        return py_value(&dumped, depth + 1, mode);
+    }
+    let t = obj
+        .get_type()
+        .name()
+        .map_or_else(|_| "?".into(), |n| n.to_string());
+    Err(Bad::new(
+        format!("{t} is not JSON-like (None, bool, int, float, str, list, tuple, dict)"),
+        true,
+    ))
+}
+
+fn kind_of(kind: &str) -> PyResult<RewardKind> {
+    kind.parse::<RewardKind>().map_err(errors::to_py)
+}
+
+fn strs(v: &[PyBackedStr]) -> Vec<&str> {
+    v.iter().map(|s| &**s).collect()
+}
+
+/// Converts the distinct per-item objects (answers or tool lists, grouped by identity) to JSON.
+/// Returns the distinct values and each item's index; an error names the first item using the
+/// bad one and the field (`item 3: answer.tool_calls[0].arguments: ...`).
+fn distinct_json(
+    objs: &[Bound<'_, PyAny>],
+    what: &str,
+    mode: Mode,
+) -> PyResult<(Vec<Value>, Vec<usize>)> {
+    let keys: Vec<usize> = objs.iter().map(|o| o.as_ptr() as usize).collect();
+    let (first, index) = reward::batch::dedupe(&keys);
+    let values = first
+        .iter()
+        .map(|&i| {
+            py_value(&objs[i], 0, mode).map_err(|bad| {
+                let path: String = bad.path.iter().rev().map(String::as_str).collect();
+                let msg = format!("item {i}: {what}{path}: {}", bad.what);
+                if bad.type_error {
+                    PyTypeError::new_err(msg)
+                } else {
+                    PyValueError::new_err(msg)
+                }
+            })
+        })
+        .collect::<PyResult<_>>()?;
+    Ok((values, index))
+}
+
+/// Columns of an outcome batch: `(total, components, failure classes)`.
+type OutcomeColumns<'py> = (
+    Bound<'py, PyArray1<f64>>,
+    Vec<Bound<'py, PyArray1<f64>>>,
+    Vec<Bound<'py, PyString>>,
+);
+
+/// Parses and scores a batch of rollouts in parallel, without the GIL.
+#[pyfunction]
+#[pyo3(signature = (kind, texts, answers, tools, truncated=None))]
+pub fn outcome_batch<'py>(
+    py: Python<'py>,
+    kind: &str,
+    texts: Vec<PyBackedStr>,
+    answers: Vec<Bound<'py, PyAny>>, // per item; rollouts of a task share one object
+    tools: Vec<Bound<'py, PyAny>>,   // per item; likewise
+    truncated: Option<PyReadonlyArray1<'py, bool>>,
+) -> PyResult<OutcomeColumns<'py>> {
+    let kind = kind_of(kind)?;
+    let n = texts.len();
+    if answers.len() != n || tools.len() != n {
+        return Err(PyValueError::new_err(format!(
+            "{n} texts but {} answers and {} tool lists; pass one of each per text",
+            answers.len(),
+            tools.len()
+        )));
+    }
+    let texts = strs(&texts);
+    let (answers, answer_index) = distinct_json(&answers, "answer", Mode::Plain)?;
+    let (tools, tools_index) = distinct_json(&tools, "tools", Mode::Schema)?;
+    let truncated = match &truncated {
+        Some(t) => t.as_slice()?,
+        None => &[],
+    };
+    let input = reward::batch::JsonRollouts {
+        texts: &texts,
+        answers: &answers,
+        answer_index: &answer_index,
+        tools: &tools,
+        tools_index: &tools_index,
+        truncated,
+    };
+    let out = py
+        .detach(|| reward::batch::outcome_from_json(kind, &input))
+        .map_err(errors::to_py)?;
+    let components = out
+        .components
+        .into_iter()
+        .map(|c| c.into_pyarray(py))
+        .collect();
+    // One Python string per failure class, shared by every item.
+    let names: Vec<Bound<'py, PyString>> = FailureClass::ALL
+        .iter()
+        .map(|c| PyString::intern(py, c.as_str()))
+        .collect();
+    let failure = out
+        .failure
+        .iter()
+        .map(|f| names[FailureClass::ALL.iter().position(|c| c == f).unwrap_or(0)].clone())
+        .collect();
+    Ok((out.total.into_pyarray(py), components, failure))
+}
+
+/// `(min, max)` of a reward's total.
+#[pyfunction]
+pub fn reward_range(kind: &str) -> PyResult<(f64, f64)> {
+    Ok(kind_of(kind)?.range())
+}
+
+/// The names of a reward's components, in the order `outcome_batch` returns them.
+#[pyfunction]
+pub fn reward_components(kind: &str) -> PyResult<Vec<&'static str>> {
+    Ok(kind_of(kind)?.component_names().to_vec())
+}
