@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from awpo import __version__
+from awpo.eval import cli as eval_cli
 
 EXIT_USAGE = 2
 
@@ -34,8 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("overrides", nargs="*", help="dotted overrides, e.g. trainer.lr=1e-6 algo.gate=off")
     train.set_defaults(handler=_not_built("train"))
 
-    evaluate = sub.add_parser("eval", help="evaluate a model on BFCL and the built-in held-out tasks")
-    evaluate.set_defaults(handler=_not_built("eval"))
+    eval_cli.add_parser(sub)
 
     check = sub.add_parser("check", help="check a config end to end in seconds before a long run")
     check.add_argument("config", nargs="?")
