@@ -53,6 +53,7 @@ def main() -> int:
     p.add_argument("--max-new-tokens", type=int, default=128)
     p.add_argument("--decoder", default="awpo", choices=["awpo", "bfcl-hermes"])
     p.add_argument("--device", default="cpu")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     p.add_argument("--json", default=None, help="write the figures here as JSON")
     args = p.parse_args()
 
@@ -92,6 +93,7 @@ def main() -> int:
     figures = {
         "model": args.model,
         "decoder": args.decoder,
+        "threads": args.threads,
         "entries": n,
         "generations": sum(s.generations for s in report.scores),
         "generated_tokens": generator.generated_tokens,

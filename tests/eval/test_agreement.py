@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from bfcl_helpers import Scripted, gt_calls, hermes, turn_and_step
 
 from awpo.data.schema import FunctionCall
@@ -119,3 +120,63 @@ def test_awpo_verdicts_equal_official_bfcl_evaluate(bfcl: Bfcl, tmp_path: Path) 
     wrong = {i: (awpo[i], expected[i]) for i in awpo if awpo[i] != expected[i]}
     assert wrong == {}, json.dumps(wrong)
     assert 0 < sum(awpo.values()) < len(awpo)  # both outcomes occur
+
+
+REWARD_CATEGORIES = (
+    "simple_python", "multiple", "parallel", "parallel_multiple", "live_simple", "live_multiple",
+    "live_parallel", "live_parallel_multiple", "irrelevance", "live_irrelevance",
+)  # fmt: skip
+
+
+def _reward_outputs(entry: BfclEntry) -> list[str]:
+    """The right answer and a wrong value for AST entries; no call and a call for irrelevance entries."""
+    calls = list(entry.task.answer.tool_calls)
+    if not calls:
+        outs = ["<think>No tool fits.</think>\n<response>I cannot do that.</response>"]
+        if entry.task.tools:
+            outs.append(hermes([{"name": entry.task.tools[0]["function"]["name"], "arguments": {}}]))
+        return outs
+    outs = [hermes(calls)]
+    first = calls[0]
+    if first.arguments:
+        key = next(iter(first.arguments))
+        wrong = FunctionCall(name=first.name, arguments={**first.arguments, key: _perturb(first.arguments[key])})
+        outs.append(hermes([wrong, *calls[1:]]))
+    return outs
+
+
+def _reward_agreement(bfcl: Bfcl, limit: int | None) -> int:
+    from awpo.eval.bfcl import check_ast, check_relevance
+    from awpo.rewards import outcome
+
+    decoder = make_decoder("awpo")
+    scored = 0
+    for category in REWARD_CATEGORIES:
+        texts, answers, tools, official = [], [], [], []
+        for entry in load_entries(bfcl, category, limit):
+            for text in _reward_outputs(entry):
+                calls = decoder(text, entry.task.tools).calls
+                relevance = category_kind(category) == "relevance"
+                verdict = check_relevance(entry, calls) if relevance else check_ast(bfcl, entry, calls)
+                texts.append(text)
+                answers.append(entry.task.answer)
+                tools.append(entry.task.tools)
+                official.append(verdict.valid)
+        reward = outcome(texts, answers, tools, kind="bfcl")
+        differ = [(texts[i][:160], official[i]) for i, t in enumerate(reward.total) if (t == 1.0) != official[i]]
+        assert differ == [], (category, differ[:5])
+        assert 0 < sum(official) < len(official)
+        scored += len(texts)
+    return scored
+
+
+def test_bfcl_reward_agrees_with_the_official_checker(bfcl: Bfcl) -> None:
+    """REWARDS.md `bfcl`: awpo's native reward gives BFCL's own checker's verdict (first 40 entries of each
+    category, right and wrong outputs)."""
+    assert _reward_agreement(bfcl, 40) > 600
+
+
+@pytest.mark.slow
+def test_bfcl_reward_agrees_with_the_official_checker_on_all_entries(bfcl: Bfcl) -> None:
+    """The same over every entry of every single-turn category (about 7,000 outputs)."""
+    assert _reward_agreement(bfcl, None) > 6000

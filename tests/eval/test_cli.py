@@ -39,7 +39,9 @@ def test_eval_end_to_end(tiny: Path, tmp_path: Path, bfcl: Bfcl, capsys: pytest.
         tmp_path / "bfcl" / "result" / "Qwen_Qwen3-0.6B-FC" / "non_live" / "BFCL_v4_simple_python_result.json"
     ).exists()
     printed = capsys.readouterr().out
-    assert "BFCL v4 (official checkers)" in printed and "simple_python" in printed and "built-in held-out" in printed
+    assert "BFCL v4 (official checkers)" in printed and "simple_python" in printed and "built-in heldout" in printed
+    assert set(report["builtin"]["rewards"]) == {"toolrl", "exact", "bfcl"}
+    assert -3.0 <= report["builtin"]["rewards"]["toolrl"] <= 4.0
 
 
 def test_eval_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,10 +1,11 @@
 """Evaluation on awpo's built-in tasks (by default the held-out families).
 
-Single-turn tasks take one generation. Multi-step tasks (`env` set) run a tool loop: when an output
-has calls, they are executed with the family's real tools in a fresh episode state and the results
-appended as `tool` messages, up to `max_steps` generations. A task is right when the calls made
-(over all turns) equal the expected ones as a multiset of (name, arguments), and, for tasks whose
-answer is no call, when no call was made.
+Single-turn tasks take one generation and are also scored with awpo's outcome rewards (`toolrl`,
+`exact`, `bfcl`; REWARDS.md), the numbers training optimises. Multi-step tasks (`env` set) run a
+tool loop: when an output has calls, they are executed with the family's real tools in a fresh
+episode state and the results appended as `tool` messages, up to `max_steps` generations. A task
+is right when the calls made (over all turns) equal the expected ones as a multiset of (name,
+arguments), and, for tasks whose answer is no call, when no call was made.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from awpo.data.schema import FunctionCall, Task
 from awpo.eval.decode import Decoder
 from awpo.eval.generation import ChatGenerator, Conversation
 from awpo.eval.runner import CategoryScore
+from awpo.rewards import REWARD_KINDS, outcome
 from awpo.tools.context import bind_episode_state
 
 Progress = Callable[[str, int, int], None]
@@ -37,6 +39,7 @@ class BuiltinResult:
     correct: bool
     outputs: list[str]
     calls: list[FunctionCall]
+    rewards: dict[str, float] = field(default_factory=dict)  # single-turn tasks: outcome reward by kind
 
     def to_json(self) -> JsonDict:
         """JSON form for the report file."""
@@ -45,6 +48,7 @@ class BuiltinResult:
             "family": self.family,
             "kind": self.kind,
             "correct": self.correct,
+            "rewards": self.rewards,
             "outputs": self.outputs,
             "calls": [c.model_dump() for c in self.calls],
         }
@@ -62,11 +66,17 @@ class BuiltinReport:
         """Fraction of all tasks answered right."""
         return sum(r.correct for r in self.results) / len(self.results) if self.results else 0.0
 
+    def mean_rewards(self, kind: str | None = None) -> dict[str, float]:
+        """Mean outcome reward by reward kind, over the single-turn tasks (of one task kind, if given)."""
+        rows = [r.rewards for r in self.results if r.rewards and (kind is None or r.kind == kind)]
+        return {k: sum(r[k] for r in rows) / len(rows) for k in REWARD_KINDS} if rows else {}
+
     def to_json(self) -> JsonDict:
         """JSON form for the report file."""
         return {
             "accuracy": self.accuracy,
-            "categories": [s.to_json() for s in self.scores],
+            "rewards": self.mean_rewards(),
+            "categories": [{**s.to_json(), "rewards": self.mean_rewards(s.category)} for s in self.scores],
             "tasks": [r.to_json() for r in self.results],
         }
 
@@ -137,6 +147,7 @@ def run_builtin(
         results.extend(_run_chunk(generator, decoder, part, max_steps, gen_s, check_s, gens))
         if progress is not None:
             progress("built-in", len(results), len(tasks))
+    _add_rewards(tasks, results)
     report = BuiltinReport(results=results)
     for kind in sorted({r.kind for r in results}):
         mine = [r for r in results if r.kind == kind]
@@ -151,6 +162,20 @@ def run_builtin(
             )
         )
     return report
+
+
+def _add_rewards(tasks: Sequence[Task], results: list[BuiltinResult]) -> None:
+    """Outcome rewards of each single-turn task's output (multi-step tasks span several outputs)."""
+    pairs = [(t, r) for t, r in zip(tasks, results, strict=True) if t.env is None and r.outputs]
+    if not pairs:
+        return
+    texts = [r.outputs[0] for _, r in pairs]
+    answers = [t.answer for t, _ in pairs]
+    tools = [t.tools for t, _ in pairs]
+    for kind in REWARD_KINDS:
+        totals = outcome(texts, answers, tools, kind=kind).total
+        for (_, result), total in zip(pairs, totals, strict=True):
+            result.rewards[kind] = float(total)
 
 
 @dataclass

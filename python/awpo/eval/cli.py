@@ -56,6 +56,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--batch-size", type=int, default=8, help="generation batch size")
     p.add_argument("--max-new-tokens", type=int, default=256, help="generation budget per assistant turn")
     p.add_argument("--device", default="auto", help="cpu, cuda or auto")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's own choice)")
     p.set_defaults(handler=run)
 
 

@@ -82,6 +82,8 @@ class HFGenerator:
         batch_size: conversations per `generate` call.
         render: prompt renderer `(tokenizer, conversation) -> token ids`.
         device: `"cpu"`, `"cuda"`, or `"auto"` (CUDA when available).
+        threads: CPU threads for torch (`None`: torch's default). On a shared CPU, 1 thread can be
+            much faster than several (measured on the 2-core machine: ~14x, see docs/BENCHMARKS.md).
     """
 
     def __init__(
@@ -92,6 +94,7 @@ class HFGenerator:
         batch_size: int = 8,
         render: Renderer = render_with_tool_prompt,
         device: str = "auto",
+        threads: int | None = None,
     ) -> None:
         if max_new_tokens < 1 or batch_size < 1:
             raise ValueError(f"max_new_tokens and batch_size must be >= 1, got {max_new_tokens}, {batch_size}")
@@ -101,6 +104,10 @@ class HFGenerator:
         except ImportError as e:
             raise ModelLoadError(f"HFGenerator needs torch and transformers (pip install 'awpo[train]'): {e}") from e
         self._torch = torch
+        if threads is not None:
+            if threads < 1:
+                raise ValueError(f"threads must be >= 1, got {threads}")
+            torch.set_num_threads(threads)
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
         self.device = device

@@ -14,24 +14,30 @@ from awpo.data.convert import JsonDict
 
 
 def accuracy_table(title: str, rows: Sequence[JsonDict], *, overall: float | None = None) -> Table:
-    """A table of `rows` with keys category, correct, total, accuracy, generation_s, checking_s."""
+    """A table of `rows` with keys category, correct, total, accuracy, generation_s, checking_s and,
+    when present, `rewards` (mean outcome reward by kind)."""
+    reward_kinds = sorted({k for row in rows for k in row.get("rewards", {})})
     table = Table(title=title)
     table.add_column("category")
     table.add_column("accuracy", justify="right")
     table.add_column("correct / total", justify="right")
+    for kind in reward_kinds:
+        table.add_column(f"{kind} reward", justify="right")
     table.add_column("generation s", justify="right")
     table.add_column("checking s", justify="right")
     for row in rows:
+        rewards = row.get("rewards", {})
         table.add_row(
             str(row["category"]),
             f"{100 * row['accuracy']:.1f}%",
             f"{row['correct']} / {row['total']}",
+            *[f"{rewards[k]:.3f}" if k in rewards else "–" for k in reward_kinds],
             f"{row.get('generation_s', 0.0):.1f}",
             f"{row.get('checking_s', 0.0):.2f}",
         )
     if overall is not None:
         table.add_section()
-        table.add_row("overall (mean of categories)", f"{100 * overall:.1f}%", "", "", "")
+        table.add_row("overall (mean of categories)", f"{100 * overall:.1f}%", *[""] * (len(reward_kinds) + 3))
     return table
 
 
@@ -45,7 +51,10 @@ def print_tables(report: JsonDict, console: Console | None = None) -> None:
         )
     if "builtin" in report:
         builtin = report["builtin"]
-        console.print(accuracy_table("built-in held-out tasks (awpo rewards)", builtin["categories"]))
+        split = builtin.get("split", "heldout")
+        console.print(
+            accuracy_table(f"built-in {split} tasks (call accuracy, awpo outcome rewards)", builtin["categories"])
+        )
 
 
 def write_json(path: str | Path, report: JsonDict) -> Path:
