@@ -7,20 +7,13 @@ import sys
 from collections.abc import Callable, Sequence
 
 from awpo import __version__
+from awpo.bench import cli as bench_cli
 from awpo.eval import cli as eval_cli
 from awpo.train import cli as train_cli
 
 EXIT_USAGE = 2
 
 Handler = Callable[[argparse.Namespace], int]
-
-
-def _not_built(command: str) -> Handler:
-    def run(_: argparse.Namespace) -> int:
-        print(f"awpo {command}: not available in awpo {__version__} yet.", file=sys.stderr)
-        return EXIT_USAGE
-
-    return run
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,8 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     train_cli.add_parsers(sub)
     eval_cli.add_parser(sub)
 
-    bench = sub.add_parser("bench", help="benchmark the reward pipeline")
-    bench.set_defaults(handler=_not_built("bench"))
+    bench_cli.add_parser(sub)
     return parser
 
 

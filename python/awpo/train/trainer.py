@@ -166,6 +166,7 @@ class Trainer:
 
         # --- judge and the optional reference model ---
         self.judge = Judge.from_config(cfg.judge)
+        self.overlap_judge = cfg.judge.backend != "hf" or self.device.type == "cuda"
         self.reference: torch.nn.Module | None = None
         if cfg.algo.loss.beta > 0:
             self.reference, _ = load_model(self.source_dir, dtype=dtype, device=self.device)
@@ -312,18 +313,24 @@ class Trainer:
         loop_stats = self.loop.stats
         timer.seconds["tools"] = loop_stats.tools_s
 
-        # the judge runs in the background while outcomes and old log-probabilities are computed
+        # A remote judge (or one on a GPU) scores in the background while outcomes and old log-probs
+        # are computed. A local judge on the CPU runs alone: two torch thread pools on the same cores
+        # slow each other down far more than running them one after the other.
         judge_start = time.perf_counter()
         judge_future = self.judge.submit(judge_items(trajectories, self.tasks_by_id))
+        if not self.overlap_judge:
+            with timer("judge_wait"):
+                judged = judge_future.result()
         with timer("rewards"):
             outcome = score_outcomes(trajectories, self.tasks_by_id, kind=cfg.reward.kind)
         batch = self._pack(trajectories)
         with timer("old_logprobs"):
             logp_old = self._logprobs(self.model, batch)
             logp_ref = self._logprobs(self.reference, batch) if self.reference is not None else None
-        with timer("judge_wait"):
-            judged = judge_future.result()
-        judge_s = time.perf_counter() - judge_start
+        if self.overlap_judge:
+            with timer("judge_wait"):
+                judged = judge_future.result()
+        judge_s = time.perf_counter() - judge_start if self.overlap_judge else timer.seconds["judge_wait"]
         with timer("advantages"):
             adv = advantages(
                 outcome.total,
