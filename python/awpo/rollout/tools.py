@@ -102,7 +102,9 @@ class _LocalEpisode:
             return _failed(name, "invalid_arguments", f"arguments must be an object, got {type(args).__name__}")
         problems = schema_errors(tool.parameters, dict(args))
         if problems:
-            return _failed(name, "invalid_arguments", f"arguments do not match the schema of {name}: " + "; ".join(problems))
+            return _failed(
+                name, "invalid_arguments", f"arguments do not match the schema of {name}: " + "; ".join(problems)
+            )
         trial = copy.deepcopy(self.state)  # a failed call leaves the episode state untouched
         try:
             with bind_episode_state(trial):
