@@ -14,7 +14,8 @@ plus the seconds of one full weight update (`update_weights(model.state_dict().i
 
 Before timing, outputs are checked: the `hf` engine's greedy tokens equal `model.generate`'s
 (in the fixture), and the loop's tokens equal the bare engine's (in the overhead benches).
-Environment knobs: `AWPO_BENCH_NEW_TOKENS` (default 128), `AWPO_BENCH_ROUNDS` (default 3).
+Environment knobs: `AWPO_BENCH_NEW_TOKENS` (default 128), `AWPO_BENCH_ROUNDS` (default 3),
+`AWPO_BENCH_BATCH` (default 8; the 8 questions repeat for larger batches).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from awpo.rollout.vllm_engine import vllm_available
 
 NEW_TOKENS = int(os.environ.get("AWPO_BENCH_NEW_TOKENS", "128"))
 ROUNDS = int(os.environ.get("AWPO_BENCH_ROUNDS", "3"))
-BATCH = 8
+BATCH = int(os.environ.get("AWPO_BENCH_BATCH", "8"))
 VLLM_OK, VLLM_WHY = vllm_available()
 
 QUESTIONS = [
@@ -69,7 +70,8 @@ def setup() -> Iterator[dict[str, Any]]:
     model_dir = resolve_model_dir()
     model, tokenizer = load_model(model_dir)
     renderer = Renderer(tokenizer)
-    tasks = [Task(id=f"q{i}", messages=[{"role": "user", "content": q}], tools=TOOLS) for i, q in enumerate(QUESTIONS)]
+    questions = [QUESTIONS[i % len(QUESTIONS)] for i in range(BATCH)]
+    tasks = [Task(id=f"q{i}", messages=[{"role": "user", "content": q}], tools=TOOLS) for i, q in enumerate(questions)]
     prompts = [renderer.prompt_ids(t.messages, t.tools) for t in tasks]
     env: dict[str, Any] = {
         "model": model,
