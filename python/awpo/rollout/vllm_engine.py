@@ -14,10 +14,11 @@ sleep mode and both are documented no-ops (the KV cache stays allocated).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from awpo.rollout.engine import FinishReason, Generation, NamedTensors, SamplingParams, check_prompts, per_row_params
@@ -48,6 +49,17 @@ def vllm_available() -> tuple[bool, str]:
     except Exception as exc:  # an ImportError, or a broken install raising anything at import
         return False, f"{type(exc).__name__}: {exc}"
     return True, ""
+
+
+@contextlib.contextmanager
+def _quiet_logger(name: str) -> Iterator[None]:
+    log = logging.getLogger(name)
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
 
 
 def _reload_worker_weights(worker: Any, weights: list[tuple[str, torch.Tensor]]) -> None:
@@ -181,20 +193,22 @@ class VLLMEngine:
     def update_weights(self, named_tensors: NamedTensors) -> None:
         """Load the full set of new weights (HF names, e.g. `model.state_dict().items()`) in place.
 
-        Tensors are cast to the engine's dtype and moved to its device first; tied weights
+        Tensors are moved to the engine's device and cast to its dtype by vLLM's loader; tied weights
         (`lm_head.weight` when embeddings are tied) are accepted and skipped by vLLM.
         """
         import torch
 
-        model_config = self._llm.llm_engine.model_config
-        dtype: torch.dtype = model_config.dtype
         device = torch.device("cpu") if self._on_cpu else torch.device("cuda", torch.cuda.current_device())
-        weights = [(name, t.detach().to(device=device, dtype=dtype)) for name, t in named_tensors]
+        # Tensors keep their dtype: vLLM's loader casts while copying, which measured faster on CPU than
+        # casting first (0.5-1.0 s vs 1.8 s + 0.4 s for SmolLM2-135M); its per-weight "dtype mismatch"
+        # warnings for the cast are silenced for the duration of the update.
+        weights = [(name, t.detach().to(device=device)) for name, t in named_tensors]
         if not weights:
             raise ValueError("update_weights got no tensors")
         if self._asleep:
             self.wake()
-        self._llm.collective_rpc(_reload_worker_weights, args=(weights,))
+        with _quiet_logger("vllm.model_executor.models.utils"):
+            self._llm.collective_rpc(_reload_worker_weights, args=(weights,))
         self._llm.reset_prefix_cache()
 
     def sleep(self) -> None:
