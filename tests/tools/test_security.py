@@ -204,7 +204,10 @@ def test_sleep_past_the_timeout_is_killed(sandbox: Sandbox, mode: str) -> None:
 @pytest.mark.parametrize("mode", MODES)
 def test_endless_output_is_capped(sandbox: Sandbox, mode: str) -> None:
     r = attack(sandbox, mode, "import os\nwhile True:\n    os.write(1, b'y' * 4096)")
-    assert r.timed_out and r.output_truncated, r
+    # Writing spends CPU, so on a fast machine the 1 s CPU limit can stop the writer before the 2 s
+    # wall clock does; either way the call must end with the output capped.
+    assert not r.ok and r.output_truncated, r
+    assert r.timed_out or r.error_kind == "cpu", r
     assert len(r.stdout) == LIMITS.stdout_kb * 1024
     assert set(r.stdout) == {"y"}
     assert_still_serves(sandbox)
