@@ -65,16 +65,19 @@ def test_sigkill_mid_step_then_resume_reproduces_the_next_step(tiny_model_dir: P
     reference, killed = tmp_path / "reference", tmp_path / "killed"
     subprocess.run(_train_cmd(tiny_model_dir, reference), check=True, env=env, capture_output=True)
 
-    proc = subprocess.Popen(
-        _train_cmd(tiny_model_dir, killed), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    deadline = time.monotonic() + 300
-    while not (killed / "checkpoints" / "step-000002").exists():
-        assert proc.poll() is None, f"the run ended before step 2: {proc.stderr.read() if proc.stderr else ''}"
-        assert time.monotonic() < deadline, "step 2 never finished"
-        time.sleep(0.01)
-    os.kill(proc.pid, signal.SIGKILL)  # in step 3, after step 2's checkpoint: no chance to clean up
-    proc.wait()
+    # stderr goes to a file: a pipe nobody drains could fill and stall the child before step 2.
+    log_path = tmp_path / "killed.stderr"
+    with (
+        log_path.open("wb") as log,
+        subprocess.Popen(_train_cmd(tiny_model_dir, killed), env=env, stdout=subprocess.DEVNULL, stderr=log) as proc,
+    ):
+        deadline = time.monotonic() + 300
+        while not (killed / "checkpoints" / "step-000002").exists():
+            assert proc.poll() is None, f"the run ended before step 2: {log_path.read_text()[-3000:]}"
+            assert time.monotonic() < deadline, "step 2 never finished"
+            time.sleep(0.01)
+        os.kill(proc.pid, signal.SIGKILL)  # in step 3, after step 2's checkpoint: no chance to clean up
+        proc.wait()
     assert not (killed / "checkpoints" / "step-000003").exists(), "the kill came too late to be mid-step"
 
     resumed = subprocess.run(
