@@ -41,8 +41,9 @@ object on its own line inside one <tool_call>...</tool_call> block:
 <tool_call>
 {"name": "tool_name", "arguments": {"parameter": "value"}}
 </tool_call>
-Tool results come back inside <tool_response>...</tool_response>. When no tool is needed or you \
-have the result, answer after your <think> block without a <tool_call>."""
+Tool results come back inside <tool_response>...</tool_response>. When no tool fits, when a \
+required value is missing (ask the user for it), or when you have the result, answer inside \
+<response>...</response> after your <think> block, without a <tool_call>."""
 
 _PROBE_USER = "AWPO_PROBE_USER_MESSAGE"
 _PROBE_ASSISTANT = "AWPO_PROBE_ASSISTANT_MESSAGE"
