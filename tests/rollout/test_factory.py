@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 import pytest
-from conftest import VLLM_OK, requires_vllm
+from rollout_support import VLLM_OK, requires_vllm
 
 from awpo.rollout.factory import make_engine
 from awpo.rollout.hf_engine import HFEngine

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import torch
-from conftest import GREEDY, forward_logprobs
+from rollout_support import GREEDY, forward_logprobs
 
 from awpo.rollout.engine import Engine, SamplingParams
 from awpo.rollout.hf_engine import HFEngine

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
-from conftest import requires_vllm
+from rollout_support import requires_vllm
 from rollout_test_tools import get_weather
 
 from awpo.data.schema import Task

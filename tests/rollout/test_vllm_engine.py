@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import torch
-from conftest import GREEDY, forward_logprobs, requires_vllm
+from rollout_support import GREEDY, forward_logprobs, requires_vllm
 
 from awpo.rollout.engine import Engine, SamplingParams
 
