@@ -3,6 +3,7 @@ reload, and a run killed with SIGKILL mid-step resumes to exactly the uninterrup
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import signal
@@ -37,10 +38,14 @@ def test_train_end_to_end(tiny_model_dir: Path, tmp_path: Path) -> None:
     logged = set(steps[1])
     for item, names in m.SECTION_7:
         assert any(n in logged for n in names), f"ALGORITHM.md §7 item not logged: {item}"
-    for stage in ("rollout", "tools", "rewards", "judge_wait", "advantages", "update", "sync"):
+    for stage in m.TIME_STAGES:
         assert f"time/{stage}_s" in logged
+    stages = sum(float(steps[1][f"time/{s}_s"]) for s in m.TIME_STAGES if s != "tools")
+    assert float(steps[1][m.TIME_STEP]) >= stages
     assert any(str(k).startswith("sft/") for r in read_metrics(run / "metrics.jsonl") for k in r)
-    assert (run / "summary.json").exists() and (run / "training_curves.png").stat().st_size > 0
+    assert (run / "training_curves.png").stat().st_size > 0
+    summary = json.loads((run / "summary.json").read_text())
+    assert set(summary["time_per_step_s"]) == {*m.TIME_STAGES, "other", "step"}
 
     checkpoints = sorted((run / "checkpoints").iterdir())
     assert [p.name for p in checkpoints] == ["step-000001", "step-000002"]

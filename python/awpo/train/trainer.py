@@ -44,7 +44,7 @@ from awpo.tools.builtin import all_tools
 from awpo.tools.sandbox import Sandbox
 from awpo.train import metrics as m
 from awpo.train.checkpoint import CheckpointManager, TrainerState, capture_rng, load_checkpoint, restore_rng
-from awpo.train.report import plot_curves, print_table, summary_table
+from awpo.train.report import plot_curves, print_table, summary_table, time_split, time_split_table
 from awpo.train.scoring import exact_call_correct, judge_items, score_outcomes
 from awpo.train.sequences import SequenceBatch, micro_batches, pack, token_logprobs
 from awpo.train.sft import build_examples, run_sft
@@ -305,6 +305,7 @@ class Trainer:
     def train_step(self, step: int) -> dict[str, float]:
         """One AWPO step; returns (and logs) its metrics."""
         cfg = self.cfg
+        step_start = time.perf_counter()
         timer = StepTimer()
         tasks = self.sampler.next(cfg.rollout.prompts_per_step)
         group = cfg.rollout.group_size
@@ -355,8 +356,8 @@ class Trainer:
         values["judge/latency_s/total"] = judge_s
         values["train/lr"] = float(self.scheduler.get_last_lr()[0])
         for stage, seconds in timer.seconds.items():
-            values[f"time/{stage}_s"] = seconds
-        values["time/step_s"] = sum(v for k, v in timer.seconds.items() if k != "tools")
+            values[m.time_stage(stage)] = seconds
+        values[m.TIME_STEP] = time.perf_counter() - step_start
         self.buffer.update(values)
         flushed = self.buffer.flush()
         self.tracker.log(step, flushed)
@@ -563,8 +564,17 @@ class Trainer:
         if rows:
             print_table(summary_table(rows, SUMMARY_COLUMNS, title="held-out evaluation"))
         records = read_metrics(self.tracker.path)
+        step_records = [r for r in records if int(r.get("step", 0)) > 0 and m.TIME_STEP in r]
+        split = time_split(step_records)
+        if split:
+            print_table(time_split_table(split, steps=len(step_records)))
         plot = plot_curves(records, self.out_dir / "training_curves.png")
-        summary = {"evals": dict(evals), "steps": self.state.step, "plot": str(plot) if plot else None}
+        summary = {
+            "evals": dict(evals),
+            "steps": self.state.step,
+            "time_per_step_s": split,
+            "plot": str(plot) if plot else None,
+        }
         (self.out_dir / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
         self.close()
 
@@ -575,7 +585,7 @@ class Trainer:
         self.sandbox.close()
 
 
-_HISTORY_KEYS = (m.REWARD_OUTCOME_MEAN, m.REWARD_REASONING_MEAN, m.AWPO_GATE_MEAN, m.POLICY_LOSS, "time/step_s")
+_HISTORY_KEYS = (m.REWARD_OUTCOME_MEAN, m.REWARD_REASONING_MEAN, m.AWPO_GATE_MEAN, m.POLICY_LOSS, m.TIME_STEP)
 
 
 def _step_line(step: int, total: int, values: Mapping[str, float]) -> str:
@@ -585,9 +595,9 @@ def _step_line(step: int, total: int, values: Mapping[str, float]) -> str:
     return (
         f"step {step}/{total}  outcome {g(m.REWARD_OUTCOME_MEAN):.3f}  reasoning {g(m.REWARD_REASONING_MEAN):.3f}  "
         f"gate {g(m.AWPO_GATE_MEAN):.2f}  loss {g(m.POLICY_LOSS):.4f}  | "
-        f"rollout {g('time/rollout_s'):.1f}s (tools {g('time/tools_s'):.1f}s)  "
-        f"judge {g('judge/latency_s/total'):.1f}s  "
-        f"rewards {g('time/rewards_s') * 1e3:.1f}ms  adv {g('time/advantages_s') * 1e3:.2f}ms  "
+        f"{g(m.TIME_STEP):.1f}s: rollout {g('time/rollout_s'):.1f}s (tools {g('time/tools_s'):.2f}s)  "
+        f"judge {g('time/judge_wait_s'):.1f}s  rewards {g('time/rewards_s') * 1e3:.1f}ms  "
+        f"old-logp {g('time/old_logprobs_s'):.1f}s  adv {g('time/advantages_s') * 1e3:.2f}ms  "
         f"update {g('time/update_s'):.1f}s  sync {g('time/sync_s'):.2f}s"
     )
 
