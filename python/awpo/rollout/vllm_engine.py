@@ -123,7 +123,10 @@ class VLLMEngine:
         self._sleep_mode = self._sleep_mode and bool(llm_kwargs.get("enable_sleep_mode"))
         self._asleep = False
         self.model = model
-        with warnings.catch_warnings():
+        # vLLM logs a few hundred INFO/WARNING lines at start-up (one per cast weight); awpo logs
+        # what matters itself. `awpo ... -v` (debug logging) shows them.
+        quiet = contextlib.nullcontext() if logger.isEnabledFor(logging.DEBUG) else _quiet_logger("vllm")
+        with warnings.catch_warnings(), quiet:
             # vLLM's start-up touches deprecated torch APIs (torch.jit.script_method, reduce_op): not ours to fix.
             warnings.simplefilter("ignore", DeprecationWarning)
             warnings.simplefilter("ignore", FutureWarning)
