@@ -121,6 +121,8 @@ class Trainer:
     def __init__(self, cfg: TrainConfig, *, resume: str | Path | None = None) -> None:
         self.cfg = cfg
         self.out_dir = Path(cfg.output.dir)
+        if cfg.trainer.torch_threads:
+            torch.set_num_threads(cfg.trainer.torch_threads)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.checkpoints = CheckpointManager(self.out_dir / "checkpoints", keep_last=cfg.output.keep_last)
         checkpoint = self._find_checkpoint(resume)
