@@ -64,8 +64,8 @@ class ModelConfig(_Section):
         dtype (`Literal["float32", "bfloat16"]`, defaults to `"float32"`): dtype of the trained weights.
             Keep float32 with `autocast` for stable optimizer updates.
         autocast (`Literal["auto", "bf16", "off"]`, defaults to `"auto"`): bf16 autocast of forward passes.
-            `auto`: on for CUDA and for CPUs with native bf16 (AMX/AVX512-BF16), where it roughly halves
-            step time; `off` elsewhere.
+            `auto`: on for CUDA and for CPUs with AMX (bf16 tiles), where it roughly halves step time; `off`
+            elsewhere (AVX512-BF16 alone is slower than fp32).
         gradient_checkpointing (`bool`, defaults to `False`): trade compute for activation memory (GPU).
         lora (`LoraConfig`, defaults to `LoraConfig()`): LoRA adapters (off by default).
     """
