@@ -33,8 +33,13 @@ _CPU_KV_SPACE = "VLLM_CPU_KVCACHE_SPACE"
 
 
 def import_vllm() -> Any:
-    """Import vllm quietly (it emits deprecation noise from its dependencies at import time)."""
+    """Import vllm quietly (it emits deprecation noise from its dependencies at import time).
+
+    vLLM logs hundreds of INFO/WARNING lines per engine start (one per weight it casts); awpo logs
+    what matters itself, so vLLM's level defaults to ERROR here. `VLLM_LOGGING_LEVEL=INFO` restores it.
+    """
     os.environ.setdefault(_IN_PROCESS, "0")
+    os.environ.setdefault("VLLM_LOGGING_LEVEL", "ERROR")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import vllm
@@ -123,10 +128,7 @@ class VLLMEngine:
         self._sleep_mode = self._sleep_mode and bool(llm_kwargs.get("enable_sleep_mode"))
         self._asleep = False
         self.model = model
-        # vLLM logs a few hundred INFO/WARNING lines at start-up (one per cast weight); awpo logs
-        # what matters itself. `awpo ... -v` (debug logging) shows them.
-        quiet = contextlib.nullcontext() if logger.isEnabledFor(logging.DEBUG) else _quiet_logger("vllm")
-        with warnings.catch_warnings(), quiet:
+        with warnings.catch_warnings():
             # vLLM's start-up touches deprecated torch APIs (torch.jit.script_method, reduce_op): not ours to fix.
             warnings.simplefilter("ignore", DeprecationWarning)
             warnings.simplefilter("ignore", FutureWarning)
