@@ -34,6 +34,7 @@ from awpo.algo.advantages import AdvantageBatch, advantages, uniform_offsets
 from awpo.algo.loss import LossNormalizer, policy_loss
 from awpo.config import TrainConfig
 from awpo.data.schema import Task
+from awpo.hardware import cpu_has_amx_bf16
 from awpo.rewards.judge import Judge
 from awpo.rollout.factory import make_engine
 from awpo.rollout.loop import RolloutLoop, Trajectory, count_finish_reasons
@@ -68,13 +69,7 @@ def resolve_autocast(mode: str, device: torch.device) -> bool:
         return False
     if mode == "bf16" or device.type == "cuda":
         return True
-    # Only AMX tiles make CPU bf16 pay: with them a step takes about half the fp32 time; with
-    # AVX512-BF16 alone, a SmolLM2-135M forward+backward took 1.75x the fp32 time (docs/BENCHMARKS.md).
-    try:
-        flags = Path("/proc/cpuinfo").read_text().split()
-    except OSError:
-        return False
-    return "amx_bf16" in flags and "amx_tile" in flags
+    return cpu_has_amx_bf16()
 
 
 @dataclass
