@@ -8,6 +8,7 @@ use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple};
 use serde_json::{Map, Number, Value};
+use std::collections::HashMap;
 
 /// Nesting limit of a converted answer or tool list.
 const MAX_DEPTH: usize = 128;
@@ -197,6 +198,164 @@ fn distinct_json(
     Ok((values, index))
 }
 
+/// Appends the content key of `obj` to `key`: a prefix-free encoding of exactly the JSON value
+/// `py_value(obj, depth, mode)` returns (annotations dropped in schemas, so they are never
+/// read). Returns `false`, leaving `key` partly written, where `py_value` would fail or take a
+/// path other than plain JSON (mappings, models, `ToolSet`s): such objects are converted on their
+/// own, never shared. Equal keys thus mean equal converted values.
+fn content_key(obj: &Bound<'_, PyAny>, depth: usize, mode: Mode, key: &mut Vec<u8>) -> bool {
+    fn text(s: &str, key: &mut Vec<u8>) {
+        key.push(b's');
+        key.extend_from_slice(&(s.len() as u64).to_le_bytes());
+        key.extend_from_slice(s.as_bytes());
+    }
+    if depth > MAX_DEPTH {
+        return false;
+    }
+    // The order of `py_value`'s checks.
+    if let Ok(s) = obj.cast::<PyString>() {
+        let Ok(s) = s.to_str() else { return false };
+        text(s, key);
+        return true;
+    }
+    if let Ok(d) = obj.cast::<PyDict>() {
+        key.push(b'{');
+        for (k, v) in d.iter() {
+            let Ok(k) = k.cast::<PyString>() else {
+                return false;
+            };
+            let Ok(k) = k.to_str() else { return false };
+            let child = match mode {
+                Mode::Plain => Mode::Plain,
+                Mode::Properties => Mode::Schema,
+                Mode::Schema if ANNOTATIONS.contains(&k) => continue,
+                Mode::Schema if k == "properties" => Mode::Properties,
+                Mode::Schema => Mode::Schema,
+            };
+            text(k, key);
+            if !content_key(&v, depth + 1, child, key) {
+                return false;
+            }
+        }
+        key.push(b'}');
+        return true;
+    }
+    let items = |it: &mut dyn Iterator<Item = Bound<'_, PyAny>>, key: &mut Vec<u8>| {
+        key.push(b'[');
+        for x in it {
+            if !content_key(&x, depth + 1, mode, key) {
+                return false;
+            }
+        }
+        key.push(b']');
+        true
+    };
+    if let Ok(l) = obj.cast::<PyList>() {
+        return items(&mut l.iter(), key);
+    }
+    if let Ok(b) = obj.cast::<PyBool>() {
+        key.push(if b.is_true() { b't' } else { b'f' });
+        return true;
+    }
+    if obj.is_instance_of::<PyInt>() {
+        if let Ok(i) = obj.extract::<i64>() {
+            key.push(b'i');
+            key.extend_from_slice(&i.to_le_bytes());
+            return true;
+        }
+        if let Ok(u) = obj.extract::<u64>() {
+            key.push(b'u');
+            key.extend_from_slice(&u.to_le_bytes());
+            return true;
+        }
+        return false;
+    }
+    if let Ok(f) = obj.cast::<PyFloat>() {
+        let f = f.value();
+        if !f.is_finite() {
+            return false;
+        }
+        key.push(b'd');
+        key.extend_from_slice(&f.to_bits().to_le_bytes());
+        return true;
+    }
+    if obj.is_none() {
+        key.push(b'n');
+        return true;
+    }
+    if let Ok(t) = obj.cast::<PyTuple>() {
+        return items(&mut t.iter(), key);
+    }
+    false
+}
+
+/// The distinct tool lists of a batch (by identity), split into a table of distinct function
+/// schemas (by content, [`content_key`]): each distinct schema is converted once, however many
+/// tasks list it. An error names the first item using the bad list and the field, as
+/// `distinct_json` does.
+fn tool_table(
+    objs: &[Bound<'_, PyAny>],
+) -> PyResult<(Vec<Value>, Vec<reward::batch::ToolList>, Vec<usize>)> {
+    let keys: Vec<usize> = objs.iter().map(|o| o.as_ptr() as usize).collect();
+    let (first, index) = reward::batch::dedupe(&keys);
+    let mut schemas: Vec<Value> = Vec::new();
+    let mut seen: HashMap<Vec<u8>, usize> = HashMap::new();
+    let mut key = Vec::new();
+    let mut lists = Vec::with_capacity(first.len());
+    for &i in &first {
+        let fail = |bad: Bad| {
+            let path: String = bad.path.iter().rev().map(String::as_str).collect();
+            let msg = format!("item {i}: tools{path}: {}", bad.what);
+            if bad.type_error {
+                PyTypeError::new_err(msg)
+            } else {
+                PyValueError::new_err(msg)
+            }
+        };
+        let obj = &objs[i];
+        let listed;
+        let items: Vec<Bound<'_, PyAny>> = if let Ok(l) = obj.cast::<PyList>() {
+            l.iter().collect()
+        } else if let Ok(t) = obj.cast::<PyTuple>() {
+            t.iter().collect()
+        } else if obj.cast::<crate::toolcall::PyToolSet>().is_ok() {
+            // A compiled ToolSet: its schemas as given (as `py_value` reads it).
+            listed = obj
+                .call_method0(pyo3::intern!(obj.py(), "to_list"))
+                .map_err(|e| fail(Bad::new(e.to_string(), true)))?;
+            match listed.cast::<PyList>() {
+                Ok(l) => l.iter().collect(),
+                Err(_) => {
+                    let v = py_value(&listed, 0, Mode::Schema).map_err(fail)?;
+                    lists.push(reward::batch::ToolList::Other(v));
+                    continue;
+                }
+            }
+        } else {
+            let v = py_value(obj, 0, Mode::Schema).map_err(fail)?;
+            lists.push(reward::batch::ToolList::Other(v));
+            continue;
+        };
+        let mut ks = Vec::with_capacity(items.len());
+        for (j, item) in items.iter().enumerate() {
+            key.clear();
+            let shared = content_key(item, 1, Mode::Schema, &mut key);
+            if shared && let Some(&k) = seen.get(key.as_slice()) {
+                ks.push(k);
+                continue;
+            }
+            let v = py_value(item, 1, Mode::Schema).map_err(|b| fail(b.at(format!("[{j}]"))))?;
+            if shared {
+                seen.insert(key.clone(), schemas.len());
+            }
+            ks.push(schemas.len());
+            schemas.push(v);
+        }
+        lists.push(reward::batch::ToolList::Schemas(ks));
+    }
+    Ok((schemas, lists, index))
+}
+
 /// Columns of an outcome batch: `(total, components, failure classes)`.
 type OutcomeColumns<'py> = (
     Bound<'py, PyArray1<f64>>,
@@ -226,21 +385,22 @@ pub fn outcome_batch<'py>(
     }
     let texts = strs(&texts);
     let (answers, answer_index) = distinct_json(&answers, "answer", Mode::Plain)?;
-    let (tools, tools_index) = distinct_json(&tools, "tools", Mode::Schema)?;
+    let (schemas, tool_lists, tools_index) = tool_table(&tools)?;
     let truncated = match &truncated {
         Some(t) => t.as_slice()?,
         None => &[],
     };
-    let input = reward::batch::JsonRollouts {
+    let input = reward::batch::TableRollouts {
         texts: &texts,
-        answers: &answers,
+        answers,
         answer_index: &answer_index,
-        tools: &tools,
+        schemas: &schemas,
+        tool_lists: &tool_lists,
         tools_index: &tools_index,
         truncated,
     };
     let out = py
-        .detach(|| reward::batch::outcome_from_json(kind, &input))
+        .detach(|| reward::batch::outcome_from_table(kind, input))
         .map_err(errors::to_py)?;
     let components = out
         .components

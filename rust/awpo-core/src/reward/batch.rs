@@ -4,9 +4,13 @@
 //! every rollout names its own by index (`answer_index[i]`, `tools_index[i]`).
 use super::bfcl::{self, FunctionSig};
 use super::{GroundTruth, RewardKind, RewardOutput, score};
-use crate::toolcall::{FailureClass, ParseOptions, ParseResult, ToolSchema, parse, parse_toolset};
+use crate::toolcall::{
+    FailureClass, ParseOptions, ParseResult, ToolSchema, at_item, parse, parse_toolset, push_unique,
+};
 use crate::{Error, Result, par};
 use serde_json::Value;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// A task's tools, compiled once for the parser's schema checks and for `bfcl`'s types.
 #[derive(Clone, Debug, Default)]
@@ -196,19 +200,54 @@ fn label(e: Error, who: &str) -> Error {
 /// item and, per item, the number of its distinct key. Rollouts of one task share its answer and
 /// tools, so each distinct one is then converted and compiled once.
 pub fn dedupe(keys: &[usize]) -> (Vec<usize>, Vec<usize>) {
-    let mut seen: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    let mut seen: HashMap<usize, usize, BuildHasherDefault<WordHasher>> = HashMap::default();
     let mut first = Vec::new();
+    let mut last: Option<(usize, usize)> = None;
     let index = keys
         .iter()
         .enumerate()
         .map(|(i, &k)| {
-            *seen.entry(k).or_insert_with(|| {
+            // Rollouts of a group usually sit together: the same key as the item before.
+            if let Some((lk, lu)) = last
+                && lk == k
+            {
+                return lu;
+            }
+            let u = *seen.entry(k).or_insert_with(|| {
                 first.push(i);
                 first.len() - 1
-            })
+            });
+            last = Some((k, u));
+            u
         })
         .collect();
     (first, index)
+}
+
+/// A hasher for word-sized keys such as addresses (std's SipHash is made for untrusted keys and
+/// costs more than the rest of [`dedupe`]): one multiply, high bits folded down.
+#[derive(Default)]
+struct WordHasher(u64);
+
+impl Hasher for WordHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        let h = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 = h ^ (h >> 32);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
 }
 
 /// Reads distinct Task `answer` objects; an error names the first item using the bad one.
@@ -257,6 +296,132 @@ pub fn outcome_from_json(kind: RewardKind, input: &JsonRollouts<'_>) -> Result<O
     check_truncated(input.truncated, n)?;
     let truths = truths_from_json(input.answers, input.answer_index)?;
     let toolsets = toolsets_from_json(input.tools, input.tools_index)?;
+    outcome_batch(
+        kind,
+        &Rollouts {
+            texts: input.texts,
+            truths: &truths,
+            truth_index: input.answer_index,
+            toolsets: &toolsets,
+            toolset_index: input.tools_index,
+            truncated: input.truncated,
+        },
+    )
+}
+
+/// One distinct tool list of a [`TableRollouts`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum ToolList {
+    /// A list: its function schemas, as entries of [`TableRollouts::schemas`], in order.
+    Schemas(Vec<usize>),
+    /// A value that is not a list (compiled as a whole, which reports the error).
+    Other(Value),
+}
+
+/// [`JsonRollouts`] with the tool lists split into a table of distinct function schemas: a
+/// schema shared by many tasks' lists (equal content) is compiled once. The answers are taken
+/// (moved into the ground truths, not copied). The Python binding builds it, deduplicating
+/// schemas by content.
+#[derive(Clone, Debug)]
+pub struct TableRollouts<'a> {
+    /// Model outputs.
+    pub texts: &'a [&'a str],
+    /// Distinct Task `answer` objects.
+    pub answers: Vec<Value>,
+    /// Per text, its entry in `answers`.
+    pub answer_index: &'a [usize],
+    /// Distinct function schemas (each one OpenAI function schema).
+    pub schemas: &'a [Value],
+    /// Distinct tool lists.
+    pub tool_lists: &'a [ToolList],
+    /// Per text, its entry in `tool_lists`.
+    pub tools_index: &'a [usize],
+    /// Per text, whether the generation hit the length budget; empty = none did.
+    pub truncated: &'a [bool],
+}
+
+/// The error of compiling a schema again (compiling is deterministic, so it fails again).
+fn again<T>(r: Result<T>, i: usize) -> Error {
+    r.err()
+        .unwrap_or_else(|| Error::InvalidSpec(format!("tools[{i}]: malformed tool schema")))
+}
+
+/// Compiles the tool lists of a table: each distinct schema once (in parallel), then each list
+/// from its compiled schemas (shared, not copied). Errors are those of [`Toolset::from_json`]
+/// on the list as a whole, naming the first item using the bad list.
+pub fn toolsets_from_table(
+    schemas: &[Value],
+    lists: &[ToolList],
+    index: &[usize],
+) -> Result<Vec<Toolset>> {
+    if let Some((u, k)) = lists.iter().enumerate().find_map(|(u, l)| match l {
+        ToolList::Schemas(ks) => ks.iter().find(|&&k| k >= schemas.len()).map(|&k| (u, k)),
+        ToolList::Other(_) => None,
+    }) {
+        return Err(Error::InvalidInput(format!(
+            "tool list {u} names schema {k}, out of range for {} schemas",
+            schemas.len()
+        )));
+    }
+    // Compiled at position 0; an error is compiled again at its real position for its message.
+    let compiled = par::map_range(schemas.len(), |k| {
+        (
+            ToolSchema::from_json(&schemas[k]),
+            bfcl::signature_from_json(&schemas[k], 0),
+        )
+    });
+    let one = |list: &ToolList| -> Result<Toolset> {
+        let ks = match list {
+            ToolList::Schemas(ks) => ks,
+            ToolList::Other(v) => return Toolset::from_json(v),
+        };
+        let mut set = Toolset {
+            schemas: Vec::with_capacity(ks.len()),
+            sigs: Vec::with_capacity(ks.len()),
+        };
+        for (i, &k) in ks.iter().enumerate() {
+            match &compiled[k].0 {
+                Ok(t) => push_unique(&mut set.schemas, t.clone(), i)?,
+                Err(_) => {
+                    return Err(again(
+                        ToolSchema::from_json(&schemas[k]).map_err(|e| at_item(e, i)),
+                        i,
+                    ));
+                }
+            }
+        }
+        for (i, &k) in ks.iter().enumerate() {
+            match &compiled[k].1 {
+                Ok(sig) => set.sigs.push(sig.clone()),
+                Err(_) => return Err(again(bfcl::signature_from_json(&schemas[k], i), i)),
+            }
+        }
+        Ok(set)
+    };
+    lists
+        .iter()
+        .enumerate()
+        .map(|(u, list)| one(list).map_err(|e| label(e, &first_user(index, u))))
+        .collect()
+}
+
+/// [`truths_from_json`] taking the answers.
+pub fn truths_from_values(answers: Vec<Value>, index: &[usize]) -> Result<Vec<GroundTruth>> {
+    par::map_owned(answers, |u, v| {
+        GroundTruth::from_value(v).map_err(|e| label(e, &first_user(index, u)))
+    })
+    .into_iter()
+    .collect()
+}
+
+/// [`outcome_from_json`] for a [`TableRollouts`]: the same results and errors.
+pub fn outcome_from_table(kind: RewardKind, input: TableRollouts<'_>) -> Result<OutcomeBatch> {
+    let n = input.texts.len();
+    check_index("answer index", input.answer_index, n, input.answers.len())?;
+    check_index("tools index", input.tools_index, n, input.tool_lists.len())?;
+    check_truncated(input.truncated, n)?;
+    let truths = truths_from_values(input.answers, input.answer_index)?;
+    let toolsets = toolsets_from_table(input.schemas, input.tool_lists, input.tools_index)?;
     outcome_batch(
         kind,
         &Rollouts {

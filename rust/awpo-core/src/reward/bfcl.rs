@@ -35,6 +35,7 @@ use super::value::py_eq;
 use crate::toolcall::{FailureClass, ParseResult, ToolCall};
 use crate::{Error, Result};
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 /// The Python type of a `json.loads` value, as BFCL's `type(value)` sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,15 +93,16 @@ pub struct ParamSpec {
     pub items: Option<PyType>,
 }
 
-/// What the checker needs of one function schema.
+/// What the checker needs of one function schema. Cloning is cheap (shared, immutable), so one
+/// signature can sit in the tool lists of many tasks.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FunctionSig {
     /// Function name.
-    pub name: String,
+    pub name: Arc<str>,
     /// `properties`, in order.
-    pub params: Vec<(String, ParamSpec)>,
+    pub params: Arc<[(String, ParamSpec)]>,
     /// `required`.
-    pub required: Vec<String>,
+    pub required: Arc<[String]>,
 }
 
 impl FunctionSig {
@@ -123,35 +125,51 @@ pub fn signatures_from_json(tools: &Value) -> Result<Vec<FunctionSig>> {
     let items = tools
         .as_array()
         .ok_or_else(|| bad("tools", "expected an array of function schemas"))?;
-    let mut out = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        let (func, field) = match item.get("function") {
-            Some(f) => (f, format!("tools[{i}].function")),
-            None => (item, format!("tools[{i}]")),
-        };
-        let obj = func
-            .as_object()
-            .ok_or_else(|| bad(&field, "expected an object"))?;
-        let name = match obj.get("name") {
-            Some(Value::String(s)) if !s.is_empty() => s.clone(),
-            _ => return Err(bad(&format!("{field}.name"), "expected a non-empty string")),
-        };
-        let mut sig = FunctionSig {
-            name,
-            params: Vec::new(),
-            required: Vec::new(),
-        };
-        match obj.get("parameters") {
-            None | Some(Value::Null) => {}
-            Some(Value::Object(p)) => read_parameters(p, &format!("{field}.parameters"), &mut sig)?,
-            Some(_) => return Err(bad(&format!("{field}.parameters"), "expected an object")),
-        }
-        out.push(sig);
-    }
-    Ok(out)
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| signature_from_json(item, i))
+        .collect()
 }
 
-fn read_parameters(p: &Map<String, Value>, field: &str, sig: &mut FunctionSig) -> Result<()> {
+/// Reads item `i` of an OpenAI tool list (errors name the field as `tools[i]…`).
+pub fn signature_from_json(item: &Value, i: usize) -> Result<FunctionSig> {
+    let (func, field) = match item.get("function") {
+        Some(f) => (f, format!("tools[{i}].function")),
+        None => (item, format!("tools[{i}]")),
+    };
+    let obj = func
+        .as_object()
+        .ok_or_else(|| bad(&field, "expected an object"))?;
+    let name = match obj.get("name") {
+        Some(Value::String(s)) if !s.is_empty() => Arc::from(s.as_str()),
+        _ => return Err(bad(&format!("{field}.name"), "expected a non-empty string")),
+    };
+    let mut params = Vec::new();
+    let mut required = Vec::new();
+    match obj.get("parameters") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(p)) => read_parameters(
+            p,
+            &format!("{field}.parameters"),
+            &mut params,
+            &mut required,
+        )?,
+        Some(_) => return Err(bad(&format!("{field}.parameters"), "expected an object")),
+    }
+    Ok(FunctionSig {
+        name,
+        params: params.into(),
+        required: required.into(),
+    })
+}
+
+fn read_parameters(
+    p: &Map<String, Value>,
+    field: &str,
+    params: &mut Vec<(String, ParamSpec)>,
+    required: &mut Vec<String>,
+) -> Result<()> {
     match p.get("properties") {
         None | Some(Value::Null) => {}
         Some(Value::Object(props)) => {
@@ -166,7 +184,7 @@ fn read_parameters(p: &Map<String, Value>, field: &str, sig: &mut FunctionSig) -
                     }
                     _ => None,
                 };
-                sig.params.push((k.clone(), ParamSpec { ty, items }));
+                params.push((k.clone(), ParamSpec { ty, items }));
             }
         }
         Some(_) => return Err(bad(&format!("{field}.properties"), "expected an object")),
@@ -178,7 +196,7 @@ fn read_parameters(p: &Map<String, Value>, field: &str, sig: &mut FunctionSig) -
                 let name = name
                     .as_str()
                     .ok_or_else(|| bad(&format!("{field}.required[{j}]"), "expected a string"))?;
-                sig.required.push(name.to_owned());
+                required.push(name.to_owned());
             }
         }
         Some(_) => {
@@ -440,7 +458,7 @@ fn decodes(failure: FailureClass) -> bool {
 
 /// 1 iff BFCL's AST checker accepts the parsed output; see the module doc.
 pub fn score(parsed: &ParseResult, truth: &GroundTruth, sigs: &[FunctionSig]) -> f64 {
-    let sig_of = |name: &str| sigs.iter().find(|s| s.name == name);
+    let sig_of = |name: &str| sigs.iter().find(|s| *s.name == *name);
     let derived: Vec<AcceptableCall>;
     let answers: &[AcceptableCall] = match &truth.acceptable {
         Some(a) => a,

@@ -13,6 +13,7 @@ mod types;
 mod xml;
 
 pub use schema::{ToolSchema, TypeKind, find_tool, json_eq, parse_toolset};
+pub(crate) use schema::{at_item, push_unique};
 pub use types::{CallFormat, FailureClass, Issue, ParseResult, ToolCall};
 
 use memchr::memmem::Finder;

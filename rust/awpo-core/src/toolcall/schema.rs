@@ -18,6 +18,7 @@
 use super::types::{FailureClass, Issue};
 use crate::{Error, Result};
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 /// Nesting limit of a compiled schema (deeper schemas are rejected as malformed).
 const MAX_SCHEMA_DEPTH: usize = 64;
@@ -190,12 +191,13 @@ impl ValueSchema {
     }
 }
 
-/// One tool, compiled from an OpenAI function schema.
+/// One tool, compiled from an OpenAI function schema. Cloning is cheap (shared, immutable), so
+/// one compiled tool can sit in the tool lists of many tasks.
 #[derive(Clone, Debug)]
 pub struct ToolSchema {
-    name: String,
-    description: Option<String>,
-    params: ObjectSchema,
+    name: Arc<str>,
+    description: Option<Arc<str>>,
+    params: Arc<ObjectSchema>,
 }
 
 fn spec_err(path: &str, what: &str) -> Error {
@@ -349,12 +351,12 @@ impl ToolSchema {
             return Err(spec_err("type", "expected \"function\""));
         }
         let name = match m.get("name") {
-            Some(Value::String(s)) if !s.is_empty() => s.clone(),
+            Some(Value::String(s)) if !s.is_empty() => s.as_str(),
             _ => return Err(spec_err(&join(base, "name"), "expected a non-empty string")),
         };
         let description = match m.get("description") {
             None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::String(s)) => Some(Arc::from(s.as_str())),
             Some(_) => return Err(spec_err(&join(base, "description"), "expected a string")),
         };
         let with_name = |e: Error| match e {
@@ -383,9 +385,9 @@ impl ToolSchema {
         })()
         .map_err(with_name)?;
         Ok(ToolSchema {
-            name,
+            name: Arc::from(name),
             description,
-            params,
+            params: Arc::new(params),
         })
     }
 
@@ -531,6 +533,26 @@ fn check_value(v: &Value, s: &ValueSchema, path: &mut String, out: &mut Vec<Issu
     }
 }
 
+/// Names the item of a tool list in a compile error (`tools[2]: …`).
+pub(crate) fn at_item(e: Error, i: usize) -> Error {
+    match e {
+        Error::InvalidSpec(msg) => Error::InvalidSpec(format!("tools[{i}]: {msg}")),
+        other => other,
+    }
+}
+
+/// Appends `t`, item `i` of a tool list, to the tools before it; a name already there is an error.
+pub(crate) fn push_unique(out: &mut Vec<ToolSchema>, t: ToolSchema, i: usize) -> Result<()> {
+    if out.iter().any(|o| o.name == t.name) {
+        return Err(Error::InvalidSpec(format!(
+            "tools[{i}].name: duplicate tool name `{}`",
+            t.name
+        )));
+    }
+    out.push(t);
+    Ok(())
+}
+
 /// Compiles a JSON array of tool schemas; errors name the item (`tools[2].function.name: …`).
 /// Two tools with the same name are an error.
 pub fn parse_toolset(v: &Value) -> Result<Vec<ToolSchema>> {
@@ -541,24 +563,15 @@ pub fn parse_toolset(v: &Value) -> Result<Vec<ToolSchema>> {
     };
     let mut out: Vec<ToolSchema> = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        let t = ToolSchema::from_json(item).map_err(|e| match e {
-            Error::InvalidSpec(msg) => Error::InvalidSpec(format!("tools[{i}]: {msg}")),
-            other => other,
-        })?;
-        if out.iter().any(|o| o.name == t.name) {
-            return Err(Error::InvalidSpec(format!(
-                "tools[{i}].name: duplicate tool name `{}`",
-                t.name
-            )));
-        }
-        out.push(t);
+        let t = ToolSchema::from_json(item).map_err(|e| at_item(e, i))?;
+        push_unique(&mut out, t, i)?;
     }
     Ok(out)
 }
 
 /// The tool called `name`, if any.
 pub fn find_tool<'a>(tools: &'a [ToolSchema], name: &str) -> Option<&'a ToolSchema> {
-    tools.iter().find(|t| t.name == name)
+    tools.iter().find(|t| *t.name == *name)
 }
 
 #[cfg(test)]
