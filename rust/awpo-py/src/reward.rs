@@ -8,7 +8,6 @@ use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple};
 use serde_json::{Map, Number, Value};
-use std::collections::HashMap;
 
 /// Nesting limit of a converted answer or tool list.
 const MAX_DEPTH: usize = 128;
@@ -50,6 +49,102 @@ enum Mode {
     Properties,
 }
 
+/// A Python object seen as one of the JSON-like builtins (or a subclass), in `py_value`'s order.
+enum Typed<'a, 'py> {
+    Str(&'a Bound<'py, PyString>),
+    Dict(&'a Bound<'py, PyDict>),
+    List(&'a Bound<'py, PyList>),
+    Bool(bool),
+    Int,
+    Float(f64),
+    None,
+    Tuple(&'a Bound<'py, PyTuple>),
+    Other,
+}
+
+/// Which JSON-like builtin `obj` is. Exact builtin types (nearly every object) are recognised by
+/// comparing the type pointer, with no call into the interpreter; subclasses then go through the
+/// checks in their original order (str, dict, list, bool, int, float, None, tuple), which give
+/// the same answer for exact types.
+fn typed<'a, 'py>(obj: &'a Bound<'py, PyAny>) -> Typed<'a, 'py> {
+    if obj.is_exact_instance_of::<PyString>()
+        && let Ok(s) = obj.cast_exact::<PyString>()
+    {
+        return Typed::Str(s);
+    }
+    if obj.is_exact_instance_of::<PyDict>()
+        && let Ok(d) = obj.cast_exact::<PyDict>()
+    {
+        return Typed::Dict(d);
+    }
+    if obj.is_exact_instance_of::<PyList>()
+        && let Ok(l) = obj.cast_exact::<PyList>()
+    {
+        return Typed::List(l);
+    }
+    if obj.is_exact_instance_of::<PyInt>() {
+        return Typed::Int;
+    }
+    if obj.is_none() {
+        return Typed::None;
+    }
+    if obj.is_exact_instance_of::<PyFloat>()
+        && let Ok(f) = obj.cast_exact::<PyFloat>()
+    {
+        return Typed::Float(f.value());
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Typed::Str(s);
+    }
+    if let Ok(d) = obj.cast::<PyDict>() {
+        return Typed::Dict(d);
+    }
+    if let Ok(l) = obj.cast::<PyList>() {
+        return Typed::List(l);
+    }
+    if let Ok(b) = obj.cast::<PyBool>() {
+        return Typed::Bool(b.is_true());
+    }
+    if obj.is_instance_of::<PyInt>() {
+        return Typed::Int;
+    }
+    if let Ok(f) = obj.cast::<PyFloat>() {
+        return Typed::Float(f.value());
+    }
+    if let Ok(t) = obj.cast::<PyTuple>() {
+        return Typed::Tuple(t);
+    }
+    Typed::Other
+}
+
+/// The key of a dict entry as `&str`, or why it is not one.
+fn dict_key<'a>(k: &'a Bound<'_, PyAny>) -> Result<&'a str, Bad> {
+    let s = if k.is_exact_instance_of::<PyString>() {
+        k.cast_exact::<PyString>().ok()
+    } else {
+        k.cast::<PyString>().ok()
+    };
+    let Some(s) = s else {
+        let t = k
+            .get_type()
+            .name()
+            .map_or_else(|_| "?".into(), |n| n.to_string());
+        return Err(Bad::new(format!("keys must be str, not {t}"), true));
+    };
+    s.to_str().map_err(|e| Bad::new(e.to_string(), true))
+}
+
+/// The mode of a dict entry's value, or `None` for an entry that is dropped.
+fn child_mode(mode: Mode, key: &str) -> Option<Mode> {
+    match mode {
+        Mode::Plain => Some(Mode::Plain),
+        Mode::Properties => Some(Mode::Schema),
+        Mode::Schema if ANNOTATIONS.contains(&key) => None,
+        Mode::Schema if key == "properties" => Some(Mode::Properties),
+        Mode::Schema => Some(Mode::Schema),
+    }
+}
+
 /// Python → JSON for answers and tool lists (once per distinct task per batch). Concrete types
 /// are checked first and the error path is built only on failure: this runs once per task and
 /// must stay cheap next to parsing the task's rollouts. A pydantic model is dumped first; a
@@ -62,67 +157,45 @@ fn py_value(obj: &Bound<'_, PyAny>, depth: usize, mode: Mode) -> Result<Value, B
         ));
     }
     let py_err = |e: PyErr| Bad::new(e.to_string(), true);
-    if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(Value::String(s.to_str().map_err(py_err)?.to_owned()));
-    }
-    if let Ok(d) = obj.cast::<PyDict>() {
-        let mut out = Map::with_capacity(d.len());
-        for (k, v) in d.iter() {
-            let Ok(key) = k.cast::<PyString>() else {
-                let t = k
-                    .get_type()
-                    .name()
-                    .map_or_else(|_| "?".into(), |n| n.to_string());
-                return Err(Bad::new(format!("keys must be str, not {t}"), true));
-            };
-            let key = key.to_str().map_err(py_err)?;
-            let child = match mode {
-                Mode::Plain => Mode::Plain,
-                Mode::Properties => Mode::Schema,
-                Mode::Schema if ANNOTATIONS.contains(&key) => continue,
-                Mode::Schema if key == "properties" => Mode::Properties,
-                Mode::Schema => Mode::Schema,
-            };
-            let value = py_value(&v, depth + 1, child).map_err(|b| b.at(format!(".{key}")))?;
-            out.insert(key.to_owned(), value);
-        }
-        return Ok(Value::Object(out));
-    }
-    if let Ok(l) = obj.cast::<PyList>() {
-        return l
-            .iter()
-            .enumerate()
+    let items = |it: &mut dyn Iterator<Item = Bound<'_, PyAny>>| {
+        it.enumerate()
             .map(|(i, x)| py_value(&x, depth + 1, mode).map_err(|b| b.at(format!("[{i}]"))))
             .collect::<Result<_, _>>()
-            .map(Value::Array);
-    }
-    if let Ok(b) = obj.cast::<PyBool>() {
-        return Ok(Value::Bool(b.is_true()));
-    }
-    if obj.is_instance_of::<PyInt>() {
-        if let Ok(i) = obj.extract::<i64>() {
-            return Ok(Value::Number(i.into()));
+            .map(Value::Array)
+    };
+    match typed(obj) {
+        Typed::Str(s) => return Ok(Value::String(s.to_str().map_err(py_err)?.to_owned())),
+        Typed::Dict(d) => {
+            let mut out = Map::with_capacity(d.len());
+            for (k, v) in d.iter() {
+                let key = dict_key(&k)?;
+                let Some(child) = child_mode(mode, key) else {
+                    continue;
+                };
+                let value = py_value(&v, depth + 1, child).map_err(|b| b.at(format!(".{key}")))?;
+                out.insert(key.to_owned(), value);
+            }
+            return Ok(Value::Object(out));
         }
-        if let Ok(u) = obj.extract::<u64>() {
-            return Ok(Value::Number(u.into()));
+        Typed::List(l) => return items(&mut l.iter()),
+        Typed::Bool(b) => return Ok(Value::Bool(b)),
+        Typed::Int => {
+            if let Ok(i) = obj.extract::<i64>() {
+                return Ok(Value::Number(i.into()));
+            }
+            if let Ok(u) = obj.extract::<u64>() {
+                return Ok(Value::Number(u.into()));
+            }
+            return Err(Bad::new("integer out of the 64-bit range".into(), false));
         }
-        return Err(Bad::new("integer out of the 64-bit range".into(), false));
-    }
-    if let Ok(f) = obj.cast::<PyFloat>() {
-        return Number::from_f64(f.value())
-            .map(Value::Number)
-            .ok_or_else(|| Bad::new(format!("{} is not a finite number", f.value()), false));
-    }
-    if obj.is_none() {
-        return Ok(Value::Null);
-    }
-    if let Ok(t) = obj.cast::<PyTuple>() {
-        return t
-            .iter()
-            .enumerate()
-            .map(|(i, x)| py_value(&x, depth + 1, mode).map_err(|b| b.at(format!("[{i}]"))))
-            .collect::<Result<_, _>>()
-            .map(Value::Array);
+        Typed::Float(f) => {
+            return Number::from_f64(f)
+                .map(Value::Number)
+                .ok_or_else(|| Bad::new(format!("{f} is not a finite number"), false));
+        }
+        Typed::None => return Ok(Value::Null),
+        Typed::Tuple(t) => return items(&mut t.iter()),
+        Typed::Other => {}
     }
     if let Ok(m) = obj.cast::<PyMapping>() {
         // Other mappings (rare): through a dict copy.
@@ -212,34 +285,6 @@ fn content_key(obj: &Bound<'_, PyAny>, depth: usize, mode: Mode, key: &mut Vec<u
     if depth > MAX_DEPTH {
         return false;
     }
-    // The order of `py_value`'s checks.
-    if let Ok(s) = obj.cast::<PyString>() {
-        let Ok(s) = s.to_str() else { return false };
-        text(s, key);
-        return true;
-    }
-    if let Ok(d) = obj.cast::<PyDict>() {
-        key.push(b'{');
-        for (k, v) in d.iter() {
-            let Ok(k) = k.cast::<PyString>() else {
-                return false;
-            };
-            let Ok(k) = k.to_str() else { return false };
-            let child = match mode {
-                Mode::Plain => Mode::Plain,
-                Mode::Properties => Mode::Schema,
-                Mode::Schema if ANNOTATIONS.contains(&k) => continue,
-                Mode::Schema if k == "properties" => Mode::Properties,
-                Mode::Schema => Mode::Schema,
-            };
-            text(k, key);
-            if !content_key(&v, depth + 1, child, key) {
-                return false;
-            }
-        }
-        key.push(b'}');
-        return true;
-    }
     let items = |it: &mut dyn Iterator<Item = Bound<'_, PyAny>>, key: &mut Vec<u8>| {
         key.push(b'[');
         for x in it {
@@ -250,43 +295,50 @@ fn content_key(obj: &Bound<'_, PyAny>, depth: usize, mode: Mode, key: &mut Vec<u
         key.push(b']');
         true
     };
-    if let Ok(l) = obj.cast::<PyList>() {
-        return items(&mut l.iter(), key);
-    }
-    if let Ok(b) = obj.cast::<PyBool>() {
-        key.push(if b.is_true() { b't' } else { b'f' });
-        return true;
-    }
-    if obj.is_instance_of::<PyInt>() {
-        if let Ok(i) = obj.extract::<i64>() {
-            key.push(b'i');
-            key.extend_from_slice(&i.to_le_bytes());
-            return true;
+    match typed(obj) {
+        Typed::Str(s) => {
+            let Ok(s) = s.to_str() else { return false };
+            text(s, key);
         }
-        if let Ok(u) = obj.extract::<u64>() {
-            key.push(b'u');
-            key.extend_from_slice(&u.to_le_bytes());
-            return true;
+        Typed::Dict(d) => {
+            key.push(b'{');
+            for (k, v) in d.iter() {
+                let Ok(k) = dict_key(&k) else { return false };
+                let Some(child) = child_mode(mode, k) else {
+                    continue;
+                };
+                text(k, key);
+                if !content_key(&v, depth + 1, child, key) {
+                    return false;
+                }
+            }
+            key.push(b'}');
         }
-        return false;
-    }
-    if let Ok(f) = obj.cast::<PyFloat>() {
-        let f = f.value();
-        if !f.is_finite() {
-            return false;
+        Typed::List(l) => return items(&mut l.iter(), key),
+        Typed::Bool(b) => key.push(if b { b't' } else { b'f' }),
+        Typed::Int => {
+            if let Ok(i) = obj.extract::<i64>() {
+                key.push(b'i');
+                key.extend_from_slice(&i.to_le_bytes());
+            } else if let Ok(u) = obj.extract::<u64>() {
+                key.push(b'u');
+                key.extend_from_slice(&u.to_le_bytes());
+            } else {
+                return false;
+            }
         }
-        key.push(b'd');
-        key.extend_from_slice(&f.to_bits().to_le_bytes());
-        return true;
+        Typed::Float(f) => {
+            if !f.is_finite() {
+                return false;
+            }
+            key.push(b'd');
+            key.extend_from_slice(&f.to_bits().to_le_bytes());
+        }
+        Typed::None => key.push(b'n'),
+        Typed::Tuple(t) => return items(&mut t.iter(), key),
+        Typed::Other => return false,
     }
-    if obj.is_none() {
-        key.push(b'n');
-        return true;
-    }
-    if let Ok(t) = obj.cast::<PyTuple>() {
-        return items(&mut t.iter(), key);
-    }
-    false
+    true
 }
 
 /// The distinct tool lists of a batch (by identity), split into a table of distinct function
@@ -299,7 +351,7 @@ fn tool_table(
     let keys: Vec<usize> = objs.iter().map(|o| o.as_ptr() as usize).collect();
     let (first, index) = reward::batch::dedupe(&keys);
     let mut schemas: Vec<Value> = Vec::new();
-    let mut seen: HashMap<Vec<u8>, usize> = HashMap::new();
+    let mut seen: reward::batch::FastMap<Vec<u8>, usize> = Default::default();
     let mut key = Vec::new();
     let mut lists = Vec::with_capacity(first.len());
     for &i in &first {

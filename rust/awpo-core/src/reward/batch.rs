@@ -3,12 +3,13 @@
 //! Rollouts of one group share their task, so ground truths and tool sets are given once each and
 //! every rollout names its own by index (`answer_index[i]`, `tools_index[i]`).
 use super::bfcl::{self, FunctionSig};
-use super::{GroundTruth, RewardKind, RewardOutput, score};
+use super::{AcceptableCall, GroundTruth, RewardKind, RewardOutput, bfcl_output, score};
 use crate::toolcall::{
     FailureClass, ParseOptions, ParseResult, ToolSchema, at_item, parse, parse_toolset, push_unique,
 };
 use crate::{Error, Result, par};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -77,7 +78,7 @@ fn check_truncated(truncated: &[bool], n: usize) -> Result<()> {
     }
 }
 
-impl Rollouts<'_> {
+impl<'a> Rollouts<'a> {
     /// Checks lengths and indices ([`Error::InvalidInput`] naming the first bad one).
     pub fn validate(&self) -> Result<()> {
         let n = self.texts.len();
@@ -97,16 +98,73 @@ impl Rollouts<'_> {
         )
     }
 
-    fn score_one(&self, kind: RewardKind, i: usize, parsed: &ParseResult) -> RewardOutput {
-        let sigs = &self.toolsets[self.toolset_index[i]].sigs;
-        score(
-            kind,
-            self.texts[i],
-            parsed,
-            &self.truths[self.truth_index[i]],
-            sigs,
-        )
+    /// What scoring needs that depends on the task only, once per distinct (answer, tools) pair.
+    fn prepare(&self, kind: RewardKind) -> Prepared<'a> {
+        if kind != RewardKind::Bfcl {
+            return Prepared::default();
+        }
+        let (first, index) = dedupe_pairs(self.truth_index, self.toolset_index);
+        let truths = self.truths;
+        let toolsets = self.toolsets;
+        let (ti, si) = (self.truth_index, self.toolset_index);
+        let possible = par::map_collect(&first, |&i| {
+            bfcl::possible_answers(&truths[ti[i]], &toolsets[si[i]].sigs)
+        });
+        Prepared { possible, index }
     }
+
+    fn score_one(
+        &self,
+        kind: RewardKind,
+        i: usize,
+        parsed: &ParseResult,
+        prep: &Prepared<'_>,
+    ) -> RewardOutput {
+        let sigs = &self.toolsets[self.toolset_index[i]].sigs;
+        let truth = &self.truths[self.truth_index[i]];
+        match (kind, prep.index.get(i)) {
+            (RewardKind::Bfcl, Some(&p)) => {
+                bfcl_output(bfcl::score_with(parsed, truth, &prep.possible[p], sigs))
+            }
+            _ => score(kind, self.texts[i], parsed, truth, sigs),
+        }
+    }
+}
+
+/// Per-task inputs of the scores, computed once per distinct (answer, tools) pair of a batch:
+/// `bfcl`'s possible answers (derived from the ground-truth calls and the signatures). Empty for
+/// the other rewards.
+#[derive(Default)]
+struct Prepared<'a> {
+    possible: Vec<Cow<'a, [AcceptableCall]>>,
+    /// Per rollout, its entry in `possible`.
+    index: Vec<usize>,
+}
+
+/// [`dedupe`] of the pairs `(a[i], b[i])`.
+fn dedupe_pairs(a: &[usize], b: &[usize]) -> (Vec<usize>, Vec<usize>) {
+    let mut seen: FastMap<(usize, usize), usize> = FastMap::default();
+    let mut first = Vec::new();
+    let mut last: Option<((usize, usize), usize)> = None;
+    let index = a
+        .iter()
+        .zip(b)
+        .enumerate()
+        .map(|(i, (&x, &y))| {
+            if let Some((k, u)) = last
+                && k == (x, y)
+            {
+                return u;
+            }
+            let u = *seen.entry((x, y)).or_insert_with(|| {
+                first.push(i);
+                first.len() - 1
+            });
+            last = Some(((x, y), u));
+            u
+        })
+        .collect();
+    (first, index)
 }
 
 /// Column-wise results of a batch.
@@ -164,8 +222,12 @@ pub fn score_rollouts(
             rollouts.texts.len()
         )));
     }
+    let prep = rollouts.prepare(kind);
     let rows = par::map_range(parsed.len(), |i| {
-        (rollouts.score_one(kind, i, &parsed[i]), parsed[i].failure)
+        (
+            rollouts.score_one(kind, i, &parsed[i], &prep),
+            parsed[i].failure,
+        )
     });
     Ok(OutcomeBatch::collect(kind, rows))
 }
@@ -173,9 +235,10 @@ pub fn score_rollouts(
 /// Parses and scores every rollout in one parallel pass.
 pub fn outcome_batch(kind: RewardKind, rollouts: &Rollouts<'_>) -> Result<OutcomeBatch> {
     rollouts.validate()?;
+    let prep = rollouts.prepare(kind);
     let rows = par::map_range(rollouts.texts.len(), |i| {
         let parsed = rollouts.parse_one(i);
-        (rollouts.score_one(kind, i, &parsed), parsed.failure)
+        (rollouts.score_one(kind, i, &parsed, &prep), parsed.failure)
     });
     Ok(OutcomeBatch::collect(kind, rows))
 }
@@ -200,7 +263,7 @@ fn label(e: Error, who: &str) -> Error {
 /// item and, per item, the number of its distinct key. Rollouts of one task share its answer and
 /// tools, so each distinct one is then converted and compiled once.
 pub fn dedupe(keys: &[usize]) -> (Vec<usize>, Vec<usize>) {
-    let mut seen: HashMap<usize, usize, BuildHasherDefault<WordHasher>> = HashMap::default();
+    let mut seen: FastMap<usize, usize> = FastMap::default();
     let mut first = Vec::new();
     let mut last: Option<(usize, usize)> = None;
     let index = keys
@@ -224,29 +287,48 @@ pub fn dedupe(keys: &[usize]) -> (Vec<usize>, Vec<usize>) {
     (first, index)
 }
 
-/// A hasher for word-sized keys such as addresses (std's SipHash is made for untrusted keys and
-/// costs more than the rest of [`dedupe`]): one multiply, high bits folded down.
-#[derive(Default)]
-struct WordHasher(u64);
+/// A fast hasher for the batch's own keys (object addresses, content keys of schemas): std's
+/// SipHash is made for untrusted keys and costs more than the rest of [`dedupe`]. Keys here are
+/// never adversarial and every lookup compares the key itself, so a poor spread only slows.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FastHasher(u64);
 
-impl Hasher for WordHasher {
+/// `HashMap` with [`FastHasher`].
+pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+
+impl FastHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for FastHasher {
     fn finish(&self) -> u64 {
-        self.0
+        // Fold the high bits (the well-mixed ones) into the low bits the table indexes by.
+        self.0 ^ (self.0 >> 29)
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b));
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(w);
+            self.add(u64::from_le_bytes(b));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut b = [0u8; 8];
+            b[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(b));
         }
     }
 
     fn write_u64(&mut self, n: u64) {
-        let h = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        self.0 = h ^ (h >> 32);
+        self.add(n);
     }
 
     fn write_usize(&mut self, n: usize) {
-        self.write_u64(n as u64);
+        self.add(n as u64);
     }
 }
 
@@ -398,11 +480,11 @@ pub fn toolsets_from_table(
         }
         Ok(set)
     };
-    lists
-        .iter()
-        .enumerate()
-        .map(|(u, list)| one(list).map_err(|e| label(e, &first_user(index, u))))
-        .collect()
+    let mut out = Vec::with_capacity(lists.len());
+    for (u, list) in lists.iter().enumerate() {
+        out.push(one(list).map_err(|e| label(e, &first_user(index, u)))?);
+    }
+    Ok(out)
 }
 
 /// [`truths_from_json`] taking the answers.

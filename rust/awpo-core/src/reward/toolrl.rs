@@ -16,9 +16,11 @@
 //! parameters are not an object.
 use super::truth::GroundTruth;
 use super::value::{json_eq, map_eq};
-use crate::toolcall::ToolCall;
+use crate::toolcall::{ToolCall, map_get, map_has};
 use memchr::memmem::Finder;
+use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
+use std::fmt;
 use std::sync::LazyLock;
 
 const CALL_OPEN: &str = "<tool_call>";
@@ -144,13 +146,13 @@ fn read_block(block: &str) -> Option<Vec<Predicted>> {
     block
         .split('\n')
         .map(|line| {
-            let Ok(Value::Object(mut obj)) = serde_json::from_str::<Value>(line) else {
-                return None;
-            };
-            let params = obj
-                .remove("parameters")
-                .or_else(|| obj.remove("arguments"))?;
-            let name = match obj.remove("name")? {
+            let Line {
+                name,
+                parameters,
+                arguments,
+            } = serde_json::from_str::<Line>(line).ok()?;
+            let params = parameters.or(arguments)?;
+            let name = match name? {
                 Value::String(s) => Some(s),
                 Value::Array(_) | Value::Object(_) => return None,
                 _ => None,
@@ -158,6 +160,78 @@ fn read_block(block: &str) -> Option<Vec<Predicted>> {
             Some(Predicted { name, params })
         })
         .collect()
+}
+
+/// One line of the block, read like `json.loads` into a dict of which only `name`,
+/// `parameters` and `arguments` are kept (a repeated key: its last value, as in a dict). Other
+/// keys are read as JSON values and dropped, so a line reads exactly when it is a JSON object.
+struct Line {
+    name: Option<Value>,
+    parameters: Option<Value>,
+    arguments: Option<Value>,
+}
+
+/// A key of a [`Line`], matched without allocating.
+enum LineKey {
+    Name,
+    Parameters,
+    Arguments,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for LineKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<LineKey, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = LineKey;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key")
+            }
+
+            fn visit_str<E: de::Error>(self, key: &str) -> Result<LineKey, E> {
+                Ok(match key {
+                    "name" => LineKey::Name,
+                    "parameters" => LineKey::Parameters,
+                    "arguments" => LineKey::Arguments,
+                    _ => LineKey::Other,
+                })
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for Line {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Line, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Line;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Line, A::Error> {
+                let mut line = Line {
+                    name: None,
+                    parameters: None,
+                    arguments: None,
+                };
+                while let Some(key) = map.next_key::<LineKey>()? {
+                    let value = map.next_value::<Value>()?;
+                    match key {
+                        LineKey::Name => line.name = Some(value),
+                        LineKey::Parameters => line.parameters = Some(value),
+                        LineKey::Arguments => line.arguments = Some(value),
+                        LineKey::Other => {}
+                    }
+                }
+                Ok(line)
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 /// ToolRL's `match_score`: the multiset Jaccard `|A ∩ B| / (|A| + |B| - |A ∩ B|)`; identical
@@ -191,10 +265,10 @@ fn name_intersection(gt: &[ToolCall], pred: &[Predicted]) -> usize {
 
 /// `J(keys_gt, keys_pred) + #{k in gt : pred[k] == gt[k]}` for one same-name pair.
 fn pair_score(gt: &Map<String, Value>, pred: &Map<String, Value>) -> f64 {
-    let shared = gt.keys().filter(|k| pred.contains_key(k.as_str())).count();
+    let shared = gt.keys().filter(|k| map_has(pred, k)).count();
     let equal = gt
         .iter()
-        .filter(|(k, v)| pred.get(k.as_str()).is_some_and(|p| json_eq(p, v)))
+        .filter(|(k, v)| map_get(pred, k).is_some_and(|p| json_eq(p, v)))
         .count();
     jaccard(gt.len(), pred.len(), shared) + equal as f64
 }

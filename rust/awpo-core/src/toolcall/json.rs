@@ -27,21 +27,66 @@ pub(super) fn calls_from_value(v: Value, out: &mut Vec<Result<ToolCall, String>>
     }
 }
 
-fn call_from_object(mut m: Map<String, Value>) -> Result<ToolCall, String> {
-    if !m.contains_key("name")
-        && let Some(Value::Object(inner)) = m.remove("function")
-    {
-        m = inner;
+/// Maps with at most this many entries are searched by comparing keys in order.
+const SMALL_MAP: usize = 16;
+
+/// `m.get(key)`. A small map is searched by comparing its keys in order: the same answer (keys
+/// are unique), without hashing `key` (serde_json's maps use SipHash, which costs more than a
+/// few comparisons of short keys).
+pub(crate) fn map_get<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    if m.len() <= SMALL_MAP {
+        m.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+    } else {
+        m.get(key)
     }
-    let name = match m.remove("name") {
+}
+
+/// `m.contains_key(key)`, as [`map_get`] searches.
+pub(crate) fn map_has(m: &Map<String, Value>, key: &str) -> bool {
+    map_get(m, key).is_some()
+}
+
+/// The values of the keys a call object is read from, taken in one pass over the object.
+#[derive(Default)]
+struct CallKeys {
+    name: Option<Value>,
+    function: Option<Value>,
+    arguments: Option<Value>,
+    parameters: Option<Value>,
+}
+
+impl CallKeys {
+    fn take(m: Map<String, Value>) -> CallKeys {
+        let mut keys = CallKeys::default();
+        for (k, v) in m {
+            match k.as_str() {
+                "name" => keys.name = Some(v),
+                "function" => keys.function = Some(v),
+                "arguments" => keys.arguments = Some(v),
+                "parameters" => keys.parameters = Some(v),
+                _ => {}
+            }
+        }
+        keys
+    }
+}
+
+fn call_from_object(m: Map<String, Value>) -> Result<ToolCall, String> {
+    let mut keys = CallKeys::take(m);
+    if keys.name.is_none()
+        && let Some(Value::Object(inner)) = keys.function
+    {
+        keys = CallKeys::take(inner);
+    }
+    let name = match keys.name {
         Some(Value::String(s)) if !s.is_empty() => s,
         Some(Value::String(_)) => return Err("call `name` is empty".into()),
         Some(_) => return Err("call `name` is not a string".into()),
         None => return Err("call object has no `name`".into()),
     };
-    let args = match m.remove("arguments") {
+    let args = match keys.arguments {
         Some(a) => a,
-        None => m.remove("parameters").unwrap_or(Value::Null),
+        None => keys.parameters.unwrap_or(Value::Null),
     };
     let arguments = match args {
         Value::Object(a) => a,
@@ -126,6 +171,36 @@ mod tests {
         assert!(one(json!({"name": "f", "arguments": "[1]"})).is_err());
         assert!(one(json!({"name": "f", "arguments": "{"})).is_err());
         assert!(one(json!("f")).is_err());
+    }
+
+    #[test]
+    fn map_lookups_agree_with_the_map() {
+        for n in [0, 1, 5, SMALL_MAP, SMALL_MAP + 1, 40] {
+            let m: Map<String, Value> = (0..n).map(|i| (format!("k{i}"), json!(i))).collect();
+            for key in ["k0", "k3", "k16", "k17", "k39", "", "x", "k"] {
+                assert_eq!(map_get(&m, key), m.get(key), "{n} {key}");
+                assert_eq!(map_has(&m, key), m.contains_key(key), "{n} {key}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_function_wrapper_is_unwrapped_once_and_only_without_a_name() {
+        let c =
+            one(json!({"function": {"name": "f", "arguments": {"x": 1}}, "arguments": {"y": 2}}))
+                .unwrap();
+        assert_eq!(
+            (c.name.as_str(), c.arguments.get("x")),
+            ("f", Some(&json!(1)))
+        );
+        let c =
+            one(json!({"name": "g", "function": {"name": "f"}, "parameters": {"y": 2}})).unwrap();
+        assert_eq!(
+            (c.name.as_str(), c.arguments.get("y")),
+            ("g", Some(&json!(2)))
+        );
+        assert!(one(json!({"function": "f"})).is_err());
+        assert!(one(json!({"function": {"function": {"name": "f"}}})).is_err());
     }
 
     #[test]

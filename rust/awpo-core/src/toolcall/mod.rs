@@ -12,6 +12,7 @@ mod schema;
 mod types;
 mod xml;
 
+pub(crate) use json::{map_get, map_has};
 pub use schema::{ToolSchema, TypeKind, find_tool, json_eq, parse_toolset};
 pub(crate) use schema::{at_item, push_unique};
 pub use types::{CallFormat, FailureClass, Issue, ParseResult, ToolCall};
