@@ -6,11 +6,17 @@
 //! `function` is an object is unwrapped once (`{"type": "function", "function": {...}}`).
 //! Other keys (`id`, `type`, …) are ignored.
 use super::types::ToolCall;
+use serde::de::{self, Deserialize, MapAccess, SeqAccess, Visitor};
 use serde_json::{Deserializer, Map, Value};
+use std::fmt;
+
+/// Each entry a call or why it is not one.
+pub(super) type Found = Vec<Result<ToolCall, String>>;
 
 /// Reads calls out of one JSON value: an object is one call, an array holds call objects.
-/// Each entry is a call or why it is not one.
-pub(super) fn calls_from_value(v: Value, out: &mut Vec<Result<ToolCall, String>>) {
+/// Each entry is a call or why it is not one. ([`calls_at`] reads the same from text.)
+#[cfg(test)]
+pub(super) fn calls_from_value(v: Value, out: &mut Found) {
     match v {
         Value::Object(m) => out.push(call_from_object(m)),
         Value::Array(items) => {
@@ -56,6 +62,24 @@ struct CallKeys {
 }
 
 impl CallKeys {
+    /// The keys of a call object being read: the call's keys as values, every other value read
+    /// (so exactly the texts a `Value` accepts are accepted) and dropped. A repeated key keeps
+    /// its last value, as in a `Map`.
+    fn read<'de, A: MapAccess<'de>>(mut map: A) -> Result<CallKeys, A::Error> {
+        let mut keys = CallKeys::default();
+        while let Some(key) = map.next_key::<CallKey>()? {
+            let value = map.next_value::<Value>()?;
+            match key {
+                CallKey::Name => keys.name = Some(value),
+                CallKey::Function => keys.function = Some(value),
+                CallKey::Arguments => keys.arguments = Some(value),
+                CallKey::Parameters => keys.parameters = Some(value),
+                CallKey::Other => {}
+            }
+        }
+        Ok(keys)
+    }
+
     fn take(m: Map<String, Value>) -> CallKeys {
         let mut keys = CallKeys::default();
         for (k, v) in m {
@@ -71,8 +95,12 @@ impl CallKeys {
     }
 }
 
+#[cfg(test)]
 fn call_from_object(m: Map<String, Value>) -> Result<ToolCall, String> {
-    let mut keys = CallKeys::take(m);
+    call_from_keys(CallKeys::take(m))
+}
+
+fn call_from_keys(mut keys: CallKeys) -> Result<ToolCall, String> {
     if keys.name.is_none()
         && let Some(Value::Object(inner)) = keys.function
     {
@@ -117,8 +145,151 @@ fn call_from_object(m: Map<String, Value>) -> Result<ToolCall, String> {
     Ok(ToolCall { name, arguments })
 }
 
+/// A key of a call object, matched without allocating.
+enum CallKey {
+    Name,
+    Function,
+    Arguments,
+    Parameters,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for CallKey {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<CallKey, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = CallKey;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key")
+            }
+
+            fn visit_str<E: de::Error>(self, key: &str) -> Result<CallKey, E> {
+                Ok(match key {
+                    "name" => CallKey::Name,
+                    "function" => CallKey::Function,
+                    "arguments" => CallKey::Arguments,
+                    "parameters" => CallKey::Parameters,
+                    _ => CallKey::Other,
+                })
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// What [`calls_from_value`] reads out of a JSON value, read straight from the text: only a
+/// call's own fields become `Value`s (no map is built for the call object itself).
+struct Calls(Found);
+
+/// An element of an array of calls: a call object, or anything else (read as a `Value`).
+enum Element {
+    Call(CallKeys),
+    Other,
+}
+
+/// Reads every element of an array as a `Value` (what a `Value` would accept) and drops it.
+fn skip_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
+    while seq.next_element::<Value>()?.is_some() {}
+    Ok(())
+}
+
+macro_rules! scalars_are {
+    ($out:expr) => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok($out)
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok($out)
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok($out)
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok($out)
+        }
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Ok($out)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok($out)
+        }
+    };
+}
+
+impl<'de> Deserialize<'de> for Element {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Element, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Element;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Element, A::Error> {
+                CallKeys::read(map).map(Element::Call)
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Element, A::Error> {
+                skip_seq(seq).map(|()| Element::Other)
+            }
+
+            scalars_are!(Element::Other);
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for Calls {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Calls, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Calls;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Calls, A::Error> {
+                let keys = CallKeys::read(map)?;
+                Ok(Calls(vec![call_from_keys(keys)]))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Calls, A::Error> {
+                let mut out = Vec::new();
+                while let Some(e) = seq.next_element::<Element>()? {
+                    out.push(match e {
+                        Element::Call(keys) => call_from_keys(keys),
+                        Element::Other => Err("array element is not a call object".into()),
+                    });
+                }
+                Ok(Calls(out))
+            }
+
+            scalars_are!(Calls(vec![Err(
+                "expected a call object or an array of call objects".into()
+            )]));
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Reads the JSON value at the start of `s` (leading whitespace allowed) as calls, the way
+/// [`value_at`] then [`calls_from_value`] would (the same calls, the same errors); returns them
+/// and the byte offset just past the value.
+pub(super) fn calls_at(s: &str) -> Result<(Found, usize), String> {
+    let mut it = Deserializer::from_str(s).into_iter::<Calls>();
+    match it.next() {
+        Some(Ok(Calls(found))) => Ok((found, it.byte_offset())),
+        Some(Err(e)) => Err(e.to_string()),
+        None => Err("expected a JSON value".into()),
+    }
+}
+
 /// Parses one JSON value at the start of `s` (leading whitespace allowed); returns it and the
 /// byte offset just past it.
+#[cfg(test)]
 pub(super) fn value_at(s: &str) -> Result<(Value, usize), String> {
     let mut it = Deserializer::from_str(s).into_iter::<Value>();
     match it.next() {
@@ -131,7 +302,91 @@ pub(super) fn value_at(s: &str) -> Result<(Value, usize), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use serde_json::json;
+
+    /// `value_at` then `calls_from_value`: the definition `calls_at` reads in one step.
+    fn by_value(s: &str) -> Result<(Found, usize), String> {
+        let (v, end) = value_at(s)?;
+        let mut out = Vec::new();
+        calls_from_value(v, &mut out);
+        Ok((out, end))
+    }
+
+    /// JSON texts around call objects: valid values, then cut, spliced or with bytes inserted.
+    fn call_texts() -> impl Strategy<Value = String> {
+        let key = prop::sample::select(vec![
+            "name",
+            "function",
+            "arguments",
+            "parameters",
+            "id",
+            "type",
+            "n\\u0061me",
+        ]);
+        let leaf = prop_oneof![
+            Just(json!(null)),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            prop::sample::select(vec!["f", "", "{\"a\": 1}", " ", "[1]", "{"])
+                .prop_map(Value::from),
+        ];
+        let value = leaf.prop_recursive(4, 40, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::vec((key.clone(), inner), 0..5).prop_map(|kv| {
+                    Value::Object(
+                        kv.into_iter()
+                            .map(|(k, v)| (k.replace("\\u0061", "a"), v))
+                            .collect(),
+                    )
+                }),
+            ]
+        });
+        let raw = prop::sample::select(vec![
+            "{\"name\": \"f\", \"name\": \"g\", \"arguments\": {}}",
+            "{\"n\\u0061me\": \"f\"}",
+            "[{\"name\": \"f\"}, 3, [{\"name\": \"g\"}]]",
+            "{\"name\": \"f\", \"x\": 1e400}",
+            "{\"name\": \"f\"} {\"name\": \"g\"}",
+            "1x",
+            "",
+        ]);
+        (
+            value,
+            raw,
+            0..3u8,
+            0..200usize,
+            prop::sample::select(vec!["", "}", "]", ",", "\"", " x", "\\"]),
+        )
+            .prop_map(|(v, raw, how, at, junk)| {
+                let mut t = match how {
+                    0 => v.to_string(),
+                    1 => raw.to_owned(),
+                    _ => format!("{v}\n{raw}"),
+                };
+                let cut = t
+                    .char_indices()
+                    .map(|(i, _)| i)
+                    .nth(at % (t.chars().count() + 1))
+                    .unwrap_or(t.len());
+                if at % 3 == 0 {
+                    t.truncate(cut);
+                } else if at % 3 == 1 {
+                    t.insert_str(cut, junk);
+                }
+                t
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn calls_at_reads_as_value_then_calls(s in call_texts()) {
+            prop_assert_eq!(calls_at(&s), by_value(&s));
+        }
+    }
 
     fn one(v: Value) -> Result<ToolCall, String> {
         let mut out = Vec::new();

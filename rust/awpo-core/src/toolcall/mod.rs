@@ -351,9 +351,9 @@ impl Acc<'_> {
         let mut pos = 0;
         let mut found = Vec::new();
         while first_non_ws(&body[pos..]).is_some() {
-            match json::value_at(&body[pos..]) {
-                Ok((v, end)) => {
-                    json::calls_from_value(v, &mut found);
+            match json::calls_at(&body[pos..]) {
+                Ok((calls, end)) => {
+                    found.extend(calls);
                     pos += end;
                 }
                 Err(e) => {
@@ -402,10 +402,8 @@ impl Acc<'_> {
         }
         let mut pos = 0;
         loop {
-            match json::value_at(&s[pos..]) {
-                Ok((v, end)) => {
-                    let mut found = Vec::new();
-                    json::calls_from_value(v, &mut found);
+            match json::calls_at(&s[pos..]) {
+                Ok((found, end)) => {
                     found.into_iter().for_each(|c| self.take(c));
                     pos += end;
                 }
