@@ -5,7 +5,8 @@
 use super::bfcl::{self, FunctionSig};
 use super::{AcceptableCall, GroundTruth, RewardKind, RewardOutput, bfcl_output, score};
 use crate::toolcall::{
-    FailureClass, ParseOptions, ParseResult, ToolSchema, at_item, parse, parse_toolset, push_unique,
+    FailureClass, ParseOptions, ParseResult, ToolSchema, at_item, parse, parse_for_scoring,
+    parse_toolset, push_unique,
 };
 use crate::{Error, Result, par};
 use serde_json::Value;
@@ -88,14 +89,23 @@ impl<'a> Rollouts<'a> {
     }
 
     fn parse_one(&self, i: usize) -> ParseResult {
-        let opts = ParseOptions {
+        parse(self.texts[i], self.tools_of(i), &self.options(i))
+    }
+
+    /// [`Rollouts::parse_one`] for scoring only: no reasoning or answer text (unused by the
+    /// rewards).
+    fn parse_to_score(&self, i: usize) -> ParseResult {
+        parse_for_scoring(self.texts[i], self.tools_of(i), &self.options(i))
+    }
+
+    fn tools_of(&self, i: usize) -> &[ToolSchema] {
+        &self.toolsets[self.toolset_index[i]].schemas
+    }
+
+    fn options(&self, i: usize) -> ParseOptions {
+        ParseOptions {
             truncated: self.truncated.get(i).copied().unwrap_or(false),
-        };
-        parse(
-            self.texts[i],
-            &self.toolsets[self.toolset_index[i]].schemas,
-            &opts,
-        )
+        }
     }
 
     /// What scoring needs that depends on the task only, once per distinct (answer, tools) pair.
@@ -237,7 +247,7 @@ pub fn outcome_batch(kind: RewardKind, rollouts: &Rollouts<'_>) -> Result<Outcom
     rollouts.validate()?;
     let prep = rollouts.prepare(kind);
     let rows = par::map_range(rollouts.texts.len(), |i| {
-        let parsed = rollouts.parse_one(i);
+        let parsed = rollouts.parse_to_score(i);
         (rollouts.score_one(kind, i, &parsed, &prep), parsed.failure)
     });
     Ok(OutcomeBatch::collect(kind, rows))
