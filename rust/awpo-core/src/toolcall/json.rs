@@ -182,11 +182,9 @@ impl<'de> Deserialize<'de> for CallKey {
 /// call's own fields become `Value`s (no map is built for the call object itself).
 struct Calls(Found);
 
-/// An element of an array of calls: a call object, or anything else (read as a `Value`).
-enum Element {
-    Call(CallKeys),
-    Other,
-}
+/// An element of an array of calls: a call object's keys, or `None` for anything else (read as
+/// a `Value`).
+struct Element(Option<CallKeys>);
 
 /// Reads every element of an array as a `Value` (what a `Value` would accept) and drops it.
 fn skip_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
@@ -228,14 +226,14 @@ impl<'de> Deserialize<'de> for Element {
             }
 
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Element, A::Error> {
-                CallKeys::read(map).map(Element::Call)
+                CallKeys::read(map).map(|keys| Element(Some(keys)))
             }
 
             fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Element, A::Error> {
-                skip_seq(seq).map(|()| Element::Other)
+                skip_seq(seq).map(|()| Element(None))
             }
 
-            scalars_are!(Element::Other);
+            scalars_are!(Element(None));
         }
         d.deserialize_any(V)
     }
@@ -258,10 +256,10 @@ impl<'de> Deserialize<'de> for Calls {
 
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Calls, A::Error> {
                 let mut out = Vec::new();
-                while let Some(e) = seq.next_element::<Element>()? {
+                while let Some(Element(e)) = seq.next_element::<Element>()? {
                     out.push(match e {
-                        Element::Call(keys) => call_from_keys(keys),
-                        Element::Other => Err("array element is not a call object".into()),
+                        Some(keys) => call_from_keys(keys),
+                        None => Err("array element is not a call object".into()),
                     });
                 }
                 Ok(Calls(out))
