@@ -15,10 +15,10 @@
 //! or object (unhashable), and a call whose `name` equals a ground-truth name but whose
 //! parameters are not an object.
 use super::truth::GroundTruth;
-use super::value::{json_eq, map_eq};
-use crate::toolcall::{ToolCall, map_get, map_has};
+use super::value::json_eq;
+use crate::toolcall::{ToolCall, map_get};
 use memchr::memmem::Finder;
-use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use std::fmt;
 use std::sync::LazyLock;
@@ -137,7 +137,122 @@ struct Predicted {
     /// The name when it is a string; other scalars can never equal a ground-truth name.
     name: Option<String>,
     /// `parameters`, else `arguments`.
-    params: Value,
+    params: Params,
+}
+
+/// The `parameters` (or `arguments`) of a predicted call as ToolRL's dict holds them: an
+/// object's entries, or another JSON value (read, then only known not to be an object).
+enum Params {
+    Object(Entries),
+    Other,
+}
+
+impl Params {
+    fn as_object(&self) -> Option<&Entries> {
+        match self {
+            Params::Object(e) => Some(e),
+            Params::Other => None,
+        }
+    }
+}
+
+/// An object's entries as a dict holds them: each key once, in first-seen order, with its last
+/// value. Kept in a vector: these objects are small, and a `Map` hashes every key with SipHash.
+struct Entries(Vec<(String, Value)>);
+
+/// Objects with at most this many entries find repeated keys by comparing them in order.
+const SMALL_OBJECT: usize = 16;
+
+impl Entries {
+    fn from_pairs(mut pairs: Vec<(String, Value)>) -> Entries {
+        if pairs.len() > SMALL_OBJECT {
+            // Large objects through a map (linear time); its insert keeps a repeated key's
+            // first place and last value.
+            return Entries(
+                pairs
+                    .into_iter()
+                    .collect::<Map<String, Value>>()
+                    .into_iter()
+                    .collect(),
+            );
+        }
+        let mut out: Vec<(String, Value)> = Vec::with_capacity(pairs.len());
+        for (k, v) in pairs.drain(..) {
+            match out.iter_mut().find(|(seen, _)| *seen == k) {
+                Some(slot) => slot.1 = v,
+                None => out.push((k, v)),
+            }
+        }
+        Entries(out)
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn get(&self, key: &str) -> Option<&Value> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// [`map_eq`] of these entries and `m`: the same keys, JSON-equal values.
+    fn eq_map(&self, m: &Map<String, Value>) -> bool {
+        self.len() == m.len()
+            && self
+                .0
+                .iter()
+                .all(|(k, v)| map_get(m, k).is_some_and(|w| json_eq(v, w)))
+    }
+}
+
+impl<'de> Deserialize<'de> for Params {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Params, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Params;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Params, A::Error> {
+                let mut pairs = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, Value>()? {
+                    pairs.push((k, v));
+                }
+                Ok(Params::Object(Entries::from_pairs(pairs)))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Params, A::Error> {
+                while seq.next_element::<Value>()?.is_some() {}
+                Ok(Params::Other)
+            }
+
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Params, E> {
+                Ok(Params::Other)
+            }
+
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Params, E> {
+                Ok(Params::Other)
+            }
+
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Params, E> {
+                Ok(Params::Other)
+            }
+
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Params, E> {
+                Ok(Params::Other)
+            }
+
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Params, E> {
+                Ok(Params::Other)
+            }
+
+            fn visit_unit<E: de::Error>(self) -> Result<Params, E> {
+                Ok(Params::Other)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// Reads the block's lines; `None` when a line is not an object with `name` and
@@ -167,8 +282,8 @@ fn read_block(block: &str) -> Option<Vec<Predicted>> {
 /// keys are read as JSON values and dropped, so a line reads exactly when it is a JSON object.
 struct Line {
     name: Option<Value>,
-    parameters: Option<Value>,
-    arguments: Option<Value>,
+    parameters: Option<Params>,
+    arguments: Option<Params>,
 }
 
 /// A key of a [`Line`], matched without allocating.
@@ -219,12 +334,13 @@ impl<'de> Deserialize<'de> for Line {
                     arguments: None,
                 };
                 while let Some(key) = map.next_key::<LineKey>()? {
-                    let value = map.next_value::<Value>()?;
                     match key {
-                        LineKey::Name => line.name = Some(value),
-                        LineKey::Parameters => line.parameters = Some(value),
-                        LineKey::Arguments => line.arguments = Some(value),
-                        LineKey::Other => {}
+                        LineKey::Name => line.name = Some(map.next_value()?),
+                        LineKey::Parameters => line.parameters = Some(map.next_value()?),
+                        LineKey::Arguments => line.arguments = Some(map.next_value()?),
+                        LineKey::Other => {
+                            map.next_value::<Value>()?;
+                        }
                     }
                 }
                 Ok(line)
@@ -264,11 +380,11 @@ fn name_intersection(gt: &[ToolCall], pred: &[Predicted]) -> usize {
 }
 
 /// `J(keys_gt, keys_pred) + #{k in gt : pred[k] == gt[k]}` for one same-name pair.
-fn pair_score(gt: &Map<String, Value>, pred: &Map<String, Value>) -> f64 {
-    let shared = gt.keys().filter(|k| map_has(pred, k)).count();
+fn pair_score(gt: &Map<String, Value>, pred: &Entries) -> f64 {
+    let shared = gt.keys().filter(|k| pred.get(k).is_some()).count();
     let equal = gt
         .iter()
-        .filter(|(k, v)| map_get(pred, k).is_some_and(|p| json_eq(p, v)))
+        .filter(|(k, v)| pred.get(k).is_some_and(|p| json_eq(p, v)))
         .count();
     jaccard(gt.len(), pred.len(), shared) + equal as f64
 }
@@ -293,7 +409,7 @@ pub fn correctness(s: &str, truth: &GroundTruth) -> f64 {
     };
     // ToolRL reads `.keys()` of every same-name prediction; a non-object there raises -> -3.
     let crashes = pred.iter().any(|p| {
-        !p.params.is_object()
+        p.params.as_object().is_none()
             && p.name
                 .as_deref()
                 .is_some_and(|n| gt.iter().any(|g| g.name == n))
@@ -304,9 +420,7 @@ pub fn correctness(s: &str, truth: &GroundTruth) -> f64 {
     let exact = pred.len() == gt.len()
         && pred.iter().zip(gt).all(|(p, g)| {
             p.name.as_deref() == Some(g.name.as_str())
-                && p.params
-                    .as_object()
-                    .is_some_and(|m| map_eq(m, &g.arguments))
+                && p.params.as_object().is_some_and(|e| e.eq_map(&g.arguments))
         });
     if exact {
         return CORRECTNESS_MAX;
@@ -322,7 +436,7 @@ pub fn correctness(s: &str, truth: &GroundTruth) -> f64 {
             if used[i] || p.name.as_deref() != Some(g.name.as_str()) {
                 continue;
             }
-            let Value::Object(params) = &p.params else {
+            let Some(params) = p.params.as_object() else {
                 continue; // unreachable: ruled out above
             };
             let total = pair_score(&g.arguments, params);
@@ -344,4 +458,71 @@ pub fn score(text: &str, truth: &GroundTruth) -> (f64, f64) {
     let s = py_strip(text);
     let format = format_ok(s, !truth.tool_calls.is_empty(), truth.response.is_some());
     (f64::from(u8::from(format)), correctness(s, truth))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn truth(args: Value) -> GroundTruth {
+        GroundTruth::from_value(json!({"tool_calls": [{"name": "f", "arguments": args}]}))
+            .unwrap_or_default()
+    }
+
+    fn text(line: &str) -> String {
+        format!("<think>r</think>\n<tool_call>\n{line}\n</tool_call>")
+    }
+
+    #[test]
+    fn repeated_keys_keep_the_last_value_as_a_dict_does() {
+        // json.loads('{"a": 1, "a": 2}') == {"a": 2}: equal to the ground truth -> +3.
+        let t = truth(json!({"a": 2}));
+        assert_eq!(
+            correctness(
+                &text(r#"{"name": "f", "parameters": {"a": 1, "a": 2}}"#),
+                &t
+            ),
+            3.0
+        );
+        // {"a": 2, "a": 1} -> {"a": 1}: one key, J = 1, no equal value; S_max = 1 + 2 = 3,
+        // score = 1 (names) + 1 = 2 -> 6*2/3 - 3 = 1.
+        assert_eq!(
+            correctness(
+                &text(r#"{"name": "f", "parameters": {"a": 2, "a": 1}}"#),
+                &t
+            ),
+            1.0
+        );
+        // The same through the large-object path (more than SMALL_OBJECT keys).
+        let many: Vec<String> = (0..20).map(|i| format!("\"k{i}\": {i}")).collect();
+        let big = format!(
+            r#"{{"name": "f", "arguments": {{{}, "a": 1, "k3": 30, "a": 2}}}}"#,
+            many.join(", ")
+        );
+        let mut args: Map<String, Value> = (0..20).map(|i| (format!("k{i}"), json!(i))).collect();
+        args.insert("k3".into(), json!(30));
+        args.insert("a".into(), json!(2));
+        assert_eq!(correctness(&text(&big), &truth(Value::Object(args))), 3.0);
+        // A repeated `parameters` key: the last object is the parameters.
+        assert_eq!(
+            correctness(
+                &text(r#"{"name": "f", "parameters": 3, "parameters": {"a": 2}}"#),
+                &t
+            ),
+            3.0
+        );
+    }
+
+    #[test]
+    fn parameters_that_are_not_objects_are_read_then_rejected() {
+        let t = truth(json!({"a": 2}));
+        for params in ["[1, {\"a\": 2}]", "\"x\"", "null", "true", "1.5"] {
+            let line = format!(r#"{{"name": "f", "parameters": {params}}}"#);
+            assert_eq!(correctness(&text(&line), &t), CORRECTNESS_MIN, "{line}");
+        }
+        // Invalid JSON anywhere in the line is a malformed line.
+        let bad = r#"{"name": "f", "parameters": {"a": 2}, "x": [1,]}"#;
+        assert_eq!(correctness(&text(bad), &t), CORRECTNESS_MIN);
+    }
 }
