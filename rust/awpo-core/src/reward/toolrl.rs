@@ -463,7 +463,95 @@ pub fn score(text: &str, truth: &GroundTruth) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use serde_json::json;
+
+    const THINK_CALL: &str = "</think>\n<tool_call>\n";
+    const CALL_RESP: &str = "\n</tool_call>\n<response>";
+
+    /// The format rule written with plain substring searches.
+    fn format_by_search(s: &str, has_calls: bool, has_response: bool) -> bool {
+        let once = |t: &str| s.matches(t).count() == 1;
+        let mid = |pre: &str, suf: &str| {
+            (s.len() >= pre.len() + suf.len() && s.starts_with(pre) && s.ends_with(suf))
+                .then(|| &s[pre.len()..s.len() - suf.len()])
+        };
+        let one_block = || once(CALL_OPEN) && once(CALL_CLOSE);
+        let one_resp = || once(RESP_OPEN) && once(RESP_CLOSE);
+        match (has_calls, has_response) {
+            (true, false) => {
+                mid("<think>", "\n</tool_call>").is_some_and(|m| m.contains(THINK_CALL))
+                    && one_block()
+            }
+            (false, true) => {
+                mid("<think>", RESP_CLOSE).is_some_and(|m| m.contains("</think>\n<response>"))
+                    && one_resp()
+            }
+            (true, true) => {
+                mid("<think>", RESP_CLOSE).is_some_and(|m| {
+                    m.find(THINK_CALL)
+                        .is_some_and(|i| m[i + THINK_CALL.len()..].contains(CALL_RESP))
+                }) && one_block()
+                    && one_resp()
+            }
+            (false, false) => mid("<think>", "</think>").is_some(),
+        }
+    }
+
+    /// ToolRL's block split written with plain substring searches.
+    fn block_by_search(s: &str) -> Option<&str> {
+        let open = s.find(CALL_OPEN)?;
+        let after = &s[open + CALL_OPEN.len()..];
+        let close = after.find(CALL_CLOSE);
+        if close.is_none() && !s[..open].contains(CALL_CLOSE) {
+            return None;
+        }
+        let segment = after.find(CALL_OPEN).map_or(after, |i| &after[..i]);
+        Some(py_strip(match close {
+            Some(j) if j < segment.len() => &segment[..j],
+            _ => segment,
+        }))
+    }
+
+    fn tag_soup() -> impl Strategy<Value = String> {
+        let piece = prop::sample::select(vec![
+            "<think>",
+            "</think>",
+            "<tool_call>",
+            "</tool_call>",
+            "<response>",
+            "</response>",
+            "\n",
+            "x",
+            "</tool_call",
+            "{}",
+            "é",
+        ]);
+        let soup = prop::collection::vec(piece, 0..8).prop_map(|v| v.concat());
+        // Mostly ToolRL's layouts around the soup, so that the format rule also holds at times.
+        let layout = prop::sample::select(vec![
+            ("", "", ""),
+            ("<think>", "</think>\n<tool_call>\n", "\n</tool_call>"),
+            ("<think>", "</think>\n<response>", "</response>"),
+            (
+                "<think>",
+                "</think>\n<tool_call>\n",
+                "\n</tool_call>\n<response>x</response>",
+            ),
+            ("<think>", "</think>", ""),
+        ]);
+        (layout, soup.clone(), soup.clone(), soup)
+            .prop_map(|((a, b, c), x, y, z)| format!("{a}{x}{b}{y}{c}{z}"))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        #[test]
+        fn shared_tag_search_agrees_with_substring_search(s in tag_soup(), calls: bool, resp: bool) {
+            prop_assert_eq!(format_ok(&s, calls, resp), format_by_search(&s, calls, resp));
+            prop_assert_eq!(call_block(&s), block_by_search(&s));
+        }
+    }
 
     fn truth(args: Value) -> GroundTruth {
         GroundTruth::from_value(json!({"tool_calls": [{"name": "f", "arguments": args}]}))
