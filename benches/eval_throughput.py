@@ -1,15 +1,16 @@
 """Benchmark: `awpo eval` throughput (entries/s) on BFCL, split into generation and checking.
 
-Runs the real evaluation (HF generation, awpo decoding, BFCL's official checkers in-process) on the
-first `--limit` entries of each category, then re-scores the same result files with the official
-`bfcl evaluate` CLI (the baseline: a subprocess, as users run it). It first asserts that both give
-the same verdict for every entry, then reports:
+Runs the real evaluation (the trainer's renderer, a rollout engine from token ids, awpo decoding,
+BFCL's official checkers in-process) on the first `--limit` entries of each category, then re-scores
+the same result files with the official `bfcl evaluate` CLI (the baseline: a subprocess, as users run
+it). It first asserts that both give the same verdict for every entry, then reports:
 
-- generation s and checking s per category, entries/s end to end;
+- generation s (wall and CPU) and checking s per category, entries/s end to end;
 - in-process checking entries/s vs the official CLI's entries/s on the same files.
 
-    python benches/eval_throughput.py --model DIR [--categories simple_python,irrelevance,multi_turn_base]
-        [--limit 8] [--batch-size 8] [--max-new-tokens 128] [--decoder awpo|bfcl-hermes]
+    python benches/eval_throughput.py [--model DIR] [--engine auto|hf|vllm]
+        [--categories simple_python,irrelevance,multi_turn_base] [--limit 8] [--batch-size 8]
+        [--max-new-tokens 128] [--decoder awpo|bfcl-hermes] [--threads N]
 """
 
 from __future__ import annotations
@@ -19,34 +20,19 @@ import json
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 from awpo.eval.bfcl import expand_categories, import_bfcl, official_verdicts
 from awpo.eval.decode import make_decoder
-from awpo.eval.generation import Conversation, HFGenerator
+from awpo.eval.generation import load_policy
+from awpo.eval.model import resolve_eval_model
 from awpo.eval.runner import run_bfcl
-
-
-class CpuTimed:
-    """Wraps a generator to add up the process CPU time spent generating (steadier than wall time
-    on a shared machine)."""
-
-    def __init__(self, generator: HFGenerator) -> None:
-        self.generator = generator
-        self.cpu_s = 0.0
-
-    def generate(self, conversations: Sequence[Conversation]) -> list[str]:
-        start = time.process_time()
-        try:
-            return self.generator.generate(conversations)
-        finally:
-            self.cpu_s += time.process_time() - start
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", required=True, help="HF model directory (the default model: SmolLM2-135M-Instruct)")
+    p.add_argument("--model", default=None, help="model (default: the embedded default, SmolLM2-135M-Instruct)")
+    p.add_argument("--engine", default="auto", choices=["auto", "hf", "vllm"])
     p.add_argument("--categories", default="simple_python,parallel,irrelevance,live_simple,multi_turn_base")
     p.add_argument("--limit", type=int, default=8)
     p.add_argument("--batch-size", type=int, default=8)
@@ -63,18 +49,24 @@ def main() -> int:
     import_s = time.perf_counter() - t0
     decoder = make_decoder(args.decoder)
     t0 = time.perf_counter()
-    generator = HFGenerator(
-        args.model, max_new_tokens=args.max_new_tokens, batch_size=args.batch_size, device=args.device
+    model = resolve_eval_model(args.model)
+    policy = load_policy(
+        model, engine=args.engine, device=args.device, threads=args.threads, max_new_tokens=args.max_new_tokens
     )
     load_s = time.perf_counter() - t0
     root = Path(tempfile.mkdtemp(prefix="awpo-eval-bench-"))
 
     t0 = time.perf_counter()
-    timed = CpuTimed(generator)
     cpu0 = time.process_time()
-    report = run_bfcl(bfcl, timed, decoder, categories, limit=args.limit, chunk=args.batch_size, results_root=root)
+    try:
+        report = run_bfcl(
+            bfcl, policy, decoder, categories, limit=args.limit, chunk=args.batch_size, results_root=root
+        )
+    finally:
+        policy.close()
     cpu_total = time.process_time() - cpu0
     wall_s = time.perf_counter() - t0
+    stats = policy.stats
 
     t0 = time.perf_counter()
     official = official_verdicts(root, categories)
@@ -91,22 +83,23 @@ def main() -> int:
         for s in report.scores
     ]
     figures = {
-        "model": args.model,
+        "model": model.path,
+        "engine": policy.engine.name,
         "decoder": args.decoder,
         "threads": args.threads,
         "entries": n,
         "generations": sum(s.generations for s in report.scores),
-        "generated_tokens": generator.generated_tokens,
-        "context_overflows": generator.overflows,
+        "generated_tokens": stats.generated_tokens,
+        "context_overflows": stats.overflows,
         "bfcl_import_s": round(import_s, 2),
         "model_load_s": round(load_s, 2),
         "wall_s": round(wall_s, 2),
         "generation_s": round(gen_s, 2),
-        "generation_cpu_s": round(timed.cpu_s, 2),
-        "other_cpu_s": round(cpu_total - timed.cpu_s, 3),  # loading BFCL entries, decoding, checking
+        "generation_cpu_s": round(stats.cpu_seconds, 2),  # this process only (vLLM on CPU runs in it too)
+        "other_cpu_s": round(cpu_total - stats.cpu_seconds, 3),  # loading BFCL entries, rendering, checking
         "checking_s": round(check_s, 3),
         "entries_per_s": round(n / wall_s, 3),
-        "generation_tokens_per_s": round(generator.generated_tokens / gen_s, 1) if gen_s else 0.0,
+        "generation_tokens_per_s": round(stats.generated_tokens / gen_s, 1) if gen_s else 0.0,
         "checking_entries_per_s": round(n / check_s, 1) if check_s else 0.0,
         "official_cli_s": round(official_s, 2),
         "official_cli_entries_per_s": round(n / official_s, 2),

@@ -7,7 +7,8 @@ server by concurrency, and the cache-hit path.
 Baselines: `hf` batch 1 (one prompt per forward pass) for the batched `hf` judge; concurrency 1 (one
 request at a time) for the `openai` judge; a full `hf` judge call for the cache-hit path. Each bench first
 checks that its scores equal the baseline's. The judge model is SmolLM2-135M-Instruct in HF format
-(`AWPO_BENCH_JUDGE_MODEL`, default `/work/cache/smollm2-135m-instruct-hf`), the built-in rubric, fp32, CPU.
+(the embedded default model, `awpo.rollout.model.resolve_model_dir()`; `AWPO_BENCH_JUDGE_MODEL` names another
+directory), the built-in rubric, fp32, CPU.
 
 Torch runs with `AWPO_BENCH_TORCH_THREADS` intra-op threads (default 1): on the shared 2-core machine the
 figures were measured on (load average ~10 from other jobs), two threads made a forward pass in the main
@@ -30,8 +31,8 @@ from awpo.rewards.judge.hf import HFJudgeBackend
 from awpo.rewards.judge.prompt import RUBRIC_VERSION
 from awpo.rewards.judge.remote import OpenAIJudgeBackend
 from awpo.rewards.judge.serve import JudgeServer
+from awpo.rollout.model import resolve_model_dir
 
-MODEL_DIR = Path(os.environ.get("AWPO_BENCH_JUDGE_MODEL", "/work/cache/smollm2-135m-instruct-hf"))
 N_ITEMS = 16
 
 CITIES = ["Paris", "Rome", "Oslo", "Lima", "Cairo", "Seoul", "Quito", "Perth"]
@@ -79,9 +80,8 @@ def torch_threads() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def backend() -> HFJudgeBackend:
-    if not (MODEL_DIR / "config.json").exists():
-        pytest.skip(f"no judge model at {MODEL_DIR} (set AWPO_BENCH_JUDGE_MODEL)")
-    return HFJudgeBackend.from_pretrained(MODEL_DIR, batch_size=1)
+    model_dir = resolve_model_dir(os.environ.get("AWPO_BENCH_JUDGE_MODEL") or None)  # fetched once into the cache
+    return HFJudgeBackend.from_pretrained(model_dir, batch_size=1)
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,9 @@ Data: 4000 rollouts in groups of 8 from `benches/make_rollouts.py` (seed 0): var
 malformed. Each group first asserts that native and reference agree on every rollout (total,
 components, failure class), then times, on the same batch:
 
-- `native`: `awpo.rewards.outcome` on all cores (parse + score; each task's answer and tools
-  converted and compiled once per call);
+- `native`: `awpo.rewards.outcome` on all cores (parse + score, the Python → Rust conversion
+  included: each task's answer converted once per call, each distinct function schema converted
+  and compiled once per call however many tasks list it);
 - `native-1-thread`: the same with `set_parallelism(False)`;
 - `reference`: `tests/reference/rewards.py` per rollout (parse with `tests/reference/toolcall.py`,
   then score), the way a Python reward function is written.

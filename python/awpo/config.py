@@ -64,8 +64,8 @@ class ModelConfig(_Section):
         dtype (`Literal["float32", "bfloat16"]`, defaults to `"float32"`): dtype of the trained weights.
             Keep float32 with `autocast` for stable optimizer updates.
         autocast (`Literal["auto", "bf16", "off"]`, defaults to `"auto"`): bf16 autocast of forward passes.
-            `auto`: on for CUDA and for CPUs with native bf16 (AMX/AVX512-BF16), where it roughly halves
-            step time; `off` elsewhere.
+            `auto`: on for CUDA and for CPUs with AMX (bf16 tiles), where it roughly halves step time; `off`
+            elsewhere (AVX512-BF16 alone is slower than fp32).
         gradient_checkpointing (`bool`, defaults to `False`): trade compute for activation memory (GPU).
         lora (`LoraConfig`, defaults to `LoraConfig()`): LoRA adapters (off by default).
     """
@@ -157,6 +157,8 @@ class OptimConfig(_Section):
         warmup_steps (`int`, defaults to `0`): optimizer steps of linear LR warm-up.
         max_grad_norm (`float`, defaults to `1.0`): gradient clipping (0 = off).
         seed (`int`, defaults to `0`): seeds data order, sampling and initialisation.
+        torch_threads (`int`, defaults to `0`): torch intra-op threads on the CPU; 0 keeps torch's default
+            (one per core). On a machine shared with other jobs 1 is often faster (see docs/BENCHMARKS.md).
     """
 
     steps: int = Field(20, ge=0, description="AWPO training steps.")
@@ -170,6 +172,7 @@ class OptimConfig(_Section):
     warmup_steps: int = Field(0, ge=0, description="Optimizer steps of linear LR warm-up.")
     max_grad_norm: float = Field(1.0, ge=0.0, description="Gradient clipping (0 = off).")
     seed: int = Field(0, description="Seeds data order, sampling and initialisation.")
+    torch_threads: int = Field(0, ge=0, description="Torch CPU intra-op threads (0 = torch's default).")
 
 
 class WarmupConfig(_Section):

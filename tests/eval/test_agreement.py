@@ -4,7 +4,8 @@ BFCL entries get scripted outputs with known outcomes (right answer, wrong value
 no call, a call where none fits, multi-turn oracle and a broken multi-turn run). awpo scores them
 in-process and writes official result files; the official CLI (`python -m bfcl_eval evaluate`,
 a subprocess) scores the same files. Every verdict must agree, and the known outcomes must hold.
-Outputs are decoded by awpo's native parser (the one the rewards use).
+Outputs are decoded by awpo's native parser (the one the rewards use). The scripted outputs go through
+the real engine protocol and the trainer's renderer (token ids in and out, see `bfcl_helpers`).
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bfcl_helpers import Scripted, gt_calls, hermes, turn_and_step
+from bfcl_helpers import bfcl_engine, gt_calls, hermes, scripted_policy, turn_and_step
 
 from awpo.data.schema import FunctionCall
 from awpo.eval.bfcl import Bfcl, BfclEntry, category_kind, load_entries, official_verdicts
 from awpo.eval.decode import make_decoder
-from awpo.eval.generation import Conversation
 from awpo.eval.runner import run_bfcl
+from awpo.rollout.render import Renderer
 
 SINGLE = {
     "simple_python": 5,
@@ -81,8 +82,8 @@ def _single_turn_output(entry: BfclEntry) -> tuple[str, bool]:
 
 
 def _multi_turn_script(bfcl: Bfcl):  # type: ignore[no-untyped-def]
-    def script(entry: BfclEntry, conv: Conversation) -> str:
-        turn, step = turn_and_step(conv)
+    def script(entry: BfclEntry, continuation: str) -> str:
+        turn, step = turn_and_step(continuation)
         truth = entry.ground_truth[turn]
         if step > 0 or not truth:
             return "<think>Done.</think>"
@@ -94,7 +95,7 @@ def _multi_turn_script(bfcl: Bfcl):  # type: ignore[no-untyped-def]
     return script
 
 
-def test_awpo_verdicts_equal_official_bfcl_evaluate(bfcl: Bfcl, tmp_path: Path) -> None:
+def test_awpo_verdicts_equal_official_bfcl_evaluate(bfcl: Bfcl, renderer: Renderer, tmp_path: Path) -> None:
     decoder = make_decoder("awpo")  # awpo's native parser, as in training
     expected: dict[str, bool] = {}
     awpo: dict[str, bool] = {}
@@ -102,14 +103,14 @@ def test_awpo_verdicts_equal_official_bfcl_evaluate(bfcl: Bfcl, tmp_path: Path) 
         entries = load_entries(bfcl, category, limit)
         outputs = {e.id: _single_turn_output(e) for e in entries}
         expected.update({i: o[1] for i, o in outputs.items()})
-        gen = Scripted(entries, lambda e, _c, outputs=outputs: outputs[e.id][0])
-        report = run_bfcl(bfcl, gen, decoder, [category], limit=limit, results_root=tmp_path)
+        engine = bfcl_engine(renderer, entries, lambda e, _c, outputs=outputs: outputs[e.id][0])
+        report = run_bfcl(bfcl, scripted_policy(engine), decoder, [category], limit=limit, results_root=tmp_path)
         awpo.update({r.id: r.verdict.valid for r in report.entries})
     for category, limit in MULTI.items():
         entries = load_entries(bfcl, category, limit)
         expected.update({e.id: _variant(e) % 2 == 0 for e in entries})
-        gen = Scripted(entries, _multi_turn_script(bfcl))
-        report = run_bfcl(bfcl, gen, decoder, [category], limit=limit, results_root=tmp_path)
+        engine = bfcl_engine(renderer, entries, _multi_turn_script(bfcl))
+        report = run_bfcl(bfcl, scripted_policy(engine), decoder, [category], limit=limit, results_root=tmp_path)
         awpo.update({r.id: r.verdict.valid for r in report.entries})
 
     official = official_verdicts(tmp_path, [*SINGLE, *MULTI])

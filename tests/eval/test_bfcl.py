@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
-from bfcl_helpers import Scripted, gt_calls, hermes, turn_and_step
+from bfcl_helpers import bfcl_engine, gt_calls, hermes, scripted_policy, turn_and_step
 
 from awpo.data.schema import FunctionCall
 from awpo.eval.bfcl import (
     Bfcl,
+    BfclEntry,
     category_kind,
     check_ast,
     check_relevance,
@@ -21,8 +23,8 @@ from awpo.eval.bfcl import (
     write_result_file,
 )
 from awpo.eval.decode import bfcl_hermes_decoder
-from awpo.eval.generation import Conversation
 from awpo.eval.runner import run_bfcl
+from awpo.rollout.render import Renderer, ToolObservation
 
 
 def test_expand_categories() -> None:
@@ -83,45 +85,102 @@ def test_check_relevance(bfcl: Bfcl) -> None:
     assert check_relevance(relevant, call).valid and not check_relevance(relevant, []).valid
 
 
-def test_multi_turn_oracle_passes_and_state_does_not_leak(bfcl: Bfcl) -> None:
+def test_multi_turn_oracle_passes_and_state_does_not_leak(bfcl: Bfcl, renderer: Renderer) -> None:
     entries = load_entries(bfcl, "multi_turn_base", limit=2)
 
-    def oracle(entry, conv: Conversation) -> str:  # type: ignore[no-untyped-def]
-        turn, step = turn_and_step(conv)
+    def oracle(entry: BfclEntry, continuation: str) -> str:
+        turn, step = turn_and_step(continuation)
         truth = entry.ground_truth[turn]
         return hermes(gt_calls(bfcl, entry, truth)) if step == 0 and truth else "<think>Done.</think>"
 
     for _ in range(2):  # a second run in the same process must start from the initial state again
-        report = run_bfcl(bfcl, Scripted(entries, oracle), bfcl_hermes_decoder(), ["multi_turn_base"], limit=2)
+        policy = scripted_policy(bfcl_engine(renderer, entries, oracle))
+        report = run_bfcl(bfcl, policy, bfcl_hermes_decoder(), ["multi_turn_base"], limit=2)
         assert [e.verdict.valid for e in report.entries] == [True, True]
         first = report.entries[0]
         assert len(first.outputs) == len(entries[0].ground_truth)  # one list of steps per turn
 
 
-def test_multi_turn_wrong_state_fails(bfcl: Bfcl) -> None:
+def test_multi_turn_appends_observations_and_user_turns_token_in_token_out(bfcl: Bfcl, renderer: Renderer) -> None:
+    """After an output, the ids appended are exactly the rollout loop's observation ids (tool results) or the
+    next user turn's ids, both rendered after the sampled ids; nothing sampled is re-encoded (the engine
+    asserts that every prompt extends the previous prompt plus its output)."""
+    entry = load_entries(bfcl, "multi_turn_base", limit=1)[0]
+
+    def oracle(e: BfclEntry, continuation: str) -> str:
+        turn, step = turn_and_step(continuation)
+        truth = e.ground_truth[turn]
+        return hermes(gt_calls(bfcl, e, truth)) if step == 0 and truth else "<think>Done.</think>"
+
+    engine = bfcl_engine(renderer, [entry], oracle)
+    report = run_bfcl(bfcl, scripted_policy(engine), bfcl_hermes_decoder(), ["multi_turn_base"], limit=1)
+    assert report.entries[0].verdict.valid
+    appended = engine.appended[entry.id]
+    observations = [a for a in appended if "<tool_response>" in renderer.tokenizer.decode(a)]
+    user_turns = [a for a in appended if a not in observations]
+    assert len(user_turns) == len(entry.ground_truth) - 1 and observations
+    for turn, ids in zip(entry.task.meta["bfcl"]["turns"], user_turns, strict=True):
+        # the output ended with the end-of-turn token, so the continuation starts after it
+        assert ids == renderer.continuation_ids(turn, turn_closed=True)
+        assert renderer.tokenizer.decode(ids).startswith("\n<|im_start|>user\n")
+    # each observation is the rollout loop's rendering of BFCL's execution results, one block per call
+    with_calls = [text for turn in report.entries[0].outputs for text in turn if "<tool_call>" in text]
+    assert len(observations) == len(with_calls)
+    for ids, text in zip(observations, with_calls, strict=True):
+        contents = re.findall(r"<tool_response>\n(.*?)\n</tool_response>", renderer.tokenizer.decode(ids), re.S)
+        assert len(contents) == text.count("<tool_call>")
+        assert ids == renderer.observation_ids([ToolObservation("f", c) for c in contents], turn_closed=True)
+
+
+def test_multi_turn_context_overflow_stops_the_entry(bfcl: Bfcl, renderer: Renderer) -> None:
+    entry = load_entries(bfcl, "multi_turn_base", limit=1)[0]
+    first = len(renderer.prompt_ids(entry.task.messages, entry.task.tools))
+    engine = bfcl_engine(renderer, [entry], lambda e, c: hermes([{"name": "pwd", "arguments": {}}]))
+    policy = scripted_policy(engine, max_total_tokens=first + 200)
+    report = run_bfcl(bfcl, policy, bfcl_hermes_decoder(), ["multi_turn_base"], limit=1)
+    verdict = report.entries[0].verdict
+    assert not verdict.valid and verdict.error_type == "multi_turn:context_overflow"
+    assert policy.stats.overflows == 1
+    assert all(len(ids) < first + 200 for ids in engine.seen)
+
+
+def test_multi_turn_wrong_state_fails(bfcl: Bfcl, renderer: Renderer) -> None:
     entries = load_entries(bfcl, "multi_turn_base", limit=1)
 
-    def skip_last_call(entry, conv: Conversation) -> str:  # type: ignore[no-untyped-def]
-        turn, step = turn_and_step(conv)
+    def skip_last_call(entry: BfclEntry, continuation: str) -> str:
+        turn, step = turn_and_step(continuation)
         truth = entry.ground_truth[turn]
         return hermes(gt_calls(bfcl, entry, truth)[:-1]) if step == 0 and truth else ""
 
-    report = run_bfcl(bfcl, Scripted(entries, skip_last_call), bfcl_hermes_decoder(), ["multi_turn_base"], limit=1)
+    policy = scripted_policy(bfcl_engine(renderer, entries, skip_last_call))
+    report = run_bfcl(bfcl, policy, bfcl_hermes_decoder(), ["multi_turn_base"], limit=1)
     assert not report.entries[0].verdict.valid
     assert report.entries[0].verdict.error_type.startswith("multi_turn:")
 
 
-def test_multi_turn_step_limit_force_quits(bfcl: Bfcl) -> None:
+def test_multi_turn_step_limit_force_quits(bfcl: Bfcl, renderer: Renderer) -> None:
     entries = load_entries(bfcl, "multi_turn_base", limit=1)
-
-    def loop_forever(entry, conv: Conversation) -> str:  # type: ignore[no-untyped-def]
-        return hermes([{"name": "pwd", "arguments": {}}])
-
-    gen = Scripted(entries, loop_forever)
-    report = run_bfcl(bfcl, gen, bfcl_hermes_decoder(), ["multi_turn_base"], limit=1)
+    engine = bfcl_engine(renderer, entries, lambda e, c: hermes([{"name": "pwd", "arguments": {}}]))
+    report = run_bfcl(bfcl, scripted_policy(engine), bfcl_hermes_decoder(), ["multi_turn_base"], limit=1)
     verdict = report.entries[0].verdict
     assert not verdict.valid and verdict.error_type == "multi_turn:force_terminated"
-    assert gen.calls == bfcl.max_steps + 1  # BFCL quits once the step count exceeds its limit
+    assert engine.calls == bfcl.max_steps + 1  # BFCL quits once the step count exceeds its limit
+
+
+def test_miss_func_lists_the_added_functions_in_a_user_turn(bfcl: Bfcl, renderer: Renderer) -> None:
+    """The prompt, already sampled from, is never re-rendered: BFCL's prompting-mode notice lists the
+    held-out functions (as the tool system prompt lists tools), and the decoder is given them."""
+    entry = load_entries(bfcl, "multi_turn_miss_func", limit=1)[0]
+    missed = entry.raw["missed_function"]
+    turn_index = int(next(iter(missed)))
+    names = [f["name"] for f in missed[str(turn_index)]]
+    first_prompt = renderer.tokenizer.decode(renderer.prompt_ids(entry.task.messages, entry.task.tools))
+    assert not any(f'"name": "{n}"' in first_prompt for n in names)
+    engine = bfcl_engine(renderer, [entry], lambda e, c: "<think>Done.</think>")
+    run_bfcl(bfcl, scripted_policy(engine), bfcl_hermes_decoder(), ["multi_turn_miss_func"], limit=1)
+    notice = renderer.tokenizer.decode(engine.appended[entry.id][turn_index - 1])
+    assert all(f'"name": "{n}"' in notice for n in names)
+    assert "I have updated some more functions you can choose from. What about now?" in notice
 
 
 def test_unsafe_names_never_reach_eval(bfcl: Bfcl) -> None:

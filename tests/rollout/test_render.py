@@ -138,6 +138,31 @@ def test_tool_aware_template_renders_tools_and_tool_messages(tool_tokenizer: Any
     assert r.observation_messages([ToolObservation("add", "3")]) == [{"role": "tool", "name": "add", "content": "3"}]
 
 
+def test_continuation_is_the_template_rendering_after_the_turn(
+    tokenizer: Any, renderer: Renderer, tool_tokenizer: Any
+) -> None:
+    """A new user turn appended after a sampled turn renders as the chat template renders that conversation:
+    prompt + turn + continuation equals the template's text of the whole conversation (canonical tokens)."""
+    user2 = [{"role": "user", "content": "And 3+4?"}]
+    for r in (renderer, Renderer(tool_tokenizer)):
+        messages = [{"role": "user", "content": "1+2?"}]
+        answer = "<response>3</response>"
+        prompt = r.prompt_text(messages, TOOLS)
+        closed = r.continuation_text(user2, turn_closed=True)
+        whole = r.tokenizer.apply_chat_template(
+            [*r.prompt_messages(messages, TOOLS), {"role": "assistant", "content": answer}, *user2],
+            tools=TOOLS if r.tool_mode == "template" else None,
+            add_generation_prompt=True,
+            tokenize=False,
+        )
+        assert prompt + answer + r.end_of_turn + closed == whole
+        assert closed == "\n<|im_start|>user\nAnd 3+4?<|im_end|>\n<|im_start|>assistant\n"
+        assert r.continuation_text(user2, turn_closed=False) == r.end_of_turn + closed
+        assert r.continuation_ids(user2, turn_closed=True) == r.tokenizer.encode(closed, add_special_tokens=False)
+    with pytest.raises(ValueError, match="at least one message"):
+        renderer.continuation_text([], turn_closed=True)
+
+
 def test_renderer_argument_errors(tokenizer: Any) -> None:
     with pytest.raises(ValueError, match="does not read `tools`"):
         Renderer(tokenizer, tool_mode="template")

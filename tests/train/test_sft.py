@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -11,7 +13,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from awpo.config import WarmupConfig
 from awpo.data.generator import GeneratorConfig, demonstration, generate
 from awpo.rollout.render import Renderer
-from awpo.train.sft import build_examples, demonstration_example, run_sft
+from awpo.train.sft import SftProgress, build_examples, demonstration_example, make_sft_optimizer, run_sft
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +53,8 @@ def test_sft_lowers_the_loss(tiny_model_dir: Path, renderer: Renderer, tasks: li
     torch.manual_seed(0)
     model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
     examples = build_examples(tasks[:2], renderer, max_length=2048)
-    losses = run_sft(
+    losses: list[float] = []
+    progress = run_sft(
         model,
         examples,
         WarmupConfig(enabled=True, steps=20, batch_size=2, lr=1e-2),
@@ -59,8 +62,45 @@ def test_sft_lowers_the_loss(tiny_model_dir: Path, renderer: Renderer, tasks: li
         seed=0,
         autocast=False,
         micro_batch_size=1,
+        on_step=lambda step, values: losses.append(values["sft/loss"]),
     )
+    assert progress.step == len(losses) == 20
     assert losses[-1] < 0.5 * losses[0]
+
+
+def test_a_stopped_warmup_continues_exactly(tiny_model_dir: Path, renderer: Renderer, tasks: list) -> None:  # type: ignore[type-arg]
+    examples = build_examples(tasks[:3], renderer, max_length=2048)
+    cfg = WarmupConfig(enabled=True, steps=6, batch_size=2, lr=1e-3)
+    common: dict[str, Any] = {"pad_id": 0, "seed": 3, "autocast": False, "micro_batch_size": 1}
+
+    straight = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    run_sft(straight, examples, cfg, **common)
+
+    stopped = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    optimizer = make_sft_optimizer(stopped, cfg)
+    done: list[int] = []
+    progress = run_sft(
+        stopped,
+        examples,
+        cfg,
+        optimizer=optimizer,
+        on_step=lambda step, values: done.append(step),
+        should_stop=lambda: len(done) >= 2,
+        **common,
+    )
+    assert progress.step == 2 and done == [1, 2]
+    # what a checkpoint holds: the weights, the optimizer state and the JSON progress
+    saved = json.loads(json.dumps(progress.to_json()))
+    resumed = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    resumed.load_state_dict(stopped.state_dict())
+    resumed_optimizer = make_sft_optimizer(resumed, cfg)
+    resumed_optimizer.load_state_dict(optimizer.state_dict())
+    final = run_sft(
+        resumed, examples, cfg, optimizer=resumed_optimizer, progress=SftProgress.from_json(saved), **common
+    )
+    assert final.step == 6
+    for (name, a), b in zip(straight.state_dict().items(), resumed.state_dict().values(), strict=True):
+        assert torch.allclose(a, b, atol=1e-6), name
 
 
 def test_too_long_demonstrations_are_refused_clearly(renderer: Renderer, tasks: list) -> None:  # type: ignore[type-arg]

@@ -108,3 +108,32 @@ def test_sigkill_mid_step_then_resume_reproduces_the_next_step(tiny_model_dir: P
     final_b = load_file(str(killed / "checkpoints" / "step-000003" / "model.safetensors"))
     for name, tensor in final_a.items():
         assert torch.allclose(tensor, final_b[name], atol=1e-6), name
+
+
+def test_a_run_stopped_during_the_warmup_resumes_it_exactly(tiny_model_dir: Path, tmp_path: Path) -> None:
+    def overrides(run: Path) -> list[str]:
+        return [
+            *tiny_overrides(tiny_model_dir, run),
+            "trainer.steps=0",
+            "warmup.enabled=true",
+            "warmup.steps=4",
+            "warmup.lr=1e-3",
+            "eval.at_start=false",
+        ]
+
+    straight, stopped = tmp_path / "straight", tmp_path / "stopped"
+    Trainer(load_config(None, overrides(straight))).train()
+
+    trainer = Trainer(load_config(None, overrides(stopped)))
+    assert trainer.warmup(should_stop=lambda: True) is False  # as after SIGINT/SIGTERM: stop after step 1
+    trainer.close()
+    saved = sorted((stopped / "checkpoints").iterdir())
+    assert [p.name for p in saved] == ["step-000000"]
+
+    Trainer(load_config(None, overrides(stopped)), resume=stopped).train()
+    warm_records = [r for r in read_metrics(stopped / "metrics.jsonl") if "sft/loss" in r]
+    assert sorted(int(r["step"]) for r in warm_records) == [-3, -2, -1, 0]  # each warm-up step once
+    final_a = load_file(str(sorted((straight / "checkpoints").iterdir())[-1] / "model.safetensors"))
+    final_b = load_file(str(sorted((stopped / "checkpoints").iterdir())[-1] / "model.safetensors"))
+    for name, tensor in final_a.items():
+        assert torch.allclose(tensor, final_b[name], atol=1e-6), name

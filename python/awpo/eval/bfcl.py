@@ -84,7 +84,7 @@ class Bfcl:
     load_ground_truth_entry: Any
     extract_tool_calls: Any
     max_steps: int
-    additional_function_prompt: str
+    additional_function_prompt: str  # BFCL's prompting-mode notice; `{functions}` lists the added functions
     multi_turn_utils: ModuleType
     project_root: Path
 
@@ -121,7 +121,7 @@ def import_bfcl() -> Bfcl:
         load_ground_truth_entry=utils.load_ground_truth_entry,
         extract_tool_calls=qwen_fc.QwenFCHandler._extract_tool_calls,
         max_steps=int(prompts.MAXIMUM_STEP_LIMIT),
-        additional_function_prompt=str(prompts.DEFAULT_USER_PROMPT_FOR_ADDITIONAL_FUNCTION_FC),
+        additional_function_prompt=str(prompts.DEFAULT_USER_PROMPT_FOR_ADDITIONAL_FUNCTION_PROMPTING),
         multi_turn_utils=mt_utils,
         project_root=Path(os.environ["BFCL_PROJECT_ROOT"]),
     )

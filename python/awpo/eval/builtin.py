@@ -1,18 +1,17 @@
-"""Evaluation on awpo's built-in tasks (by default the held-out families).
+"""Evaluation on awpo's built-in tasks (by default the held-out families), through the trainer's own loop.
 
-Single-turn tasks take one generation and are also scored with awpo's outcome rewards (`toolrl`,
-`exact`, `bfcl`; REWARDS.md), the numbers training optimises. Multi-step tasks (`env` set) run a
-tool loop: when an output has calls, they are executed with the family's real tools in a fresh
-episode state and the results appended as `tool` messages, up to `max_steps` generations. A task
-is right when the calls made (over all turns) equal the expected ones as a multiset of (name,
-arguments), and, for tasks whose answer is no call, when no call was made.
+Each task runs in `awpo.rollout.RolloutLoop`, the loop training samples with, greedy: the same
+renderer, engine, parser, tool runner (the sandbox, by default) and budgets, so the outputs scored
+here are the ones training's evaluation would produce. A task is right when the calls made (over all
+turns) equal the expected ones as a multiset of (name, arguments), and, for tasks whose answer is no
+call, when no call was made (the trainer's `exact_call_correct` rule). Single-turn tasks are also
+scored with awpo's outcome rewards (`toolrl`, `exact`, `bfcl`; REWARDS.md) on their first turn, the
+numbers training optimises.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
-import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,11 +19,11 @@ from typing import Any
 
 from awpo.data.convert import JsonDict
 from awpo.data.schema import FunctionCall, Task
-from awpo.eval.decode import Decoder
-from awpo.eval.generation import ChatGenerator, Conversation
+from awpo.eval.generation import EvalPolicy
 from awpo.eval.runner import CategoryScore
 from awpo.rewards import REWARD_KINDS, outcome
-from awpo.tools.context import bind_episode_state
+from awpo.rollout.loop import Trajectory
+from awpo.rollout.tools import ToolRunner
 
 Progress = Callable[[str, int, int], None]
 
@@ -39,6 +38,7 @@ class BuiltinResult:
     correct: bool
     outputs: list[str]
     calls: list[FunctionCall]
+    finish_reason: str = ""  # why the rollout loop stopped (answer, no_call, turn_budget, length_budget)
     rewards: dict[str, float] = field(default_factory=dict)  # single-turn tasks: outcome reward by kind
 
     def to_json(self) -> JsonDict:
@@ -48,6 +48,7 @@ class BuiltinResult:
             "family": self.family,
             "kind": self.kind,
             "correct": self.correct,
+            "finish_reason": self.finish_reason,
             "rewards": self.rewards,
             "outputs": self.outputs,
             "calls": [c.model_dump() for c in self.calls],
@@ -107,61 +108,65 @@ def _num(value: Any) -> Any:
     return value
 
 
-class ToolExecutor:
-    """Runs built-in tools in-process by their dotted paths (`meta.tool_paths`), one episode state per task."""
-
-    def __init__(self, task: Task) -> None:
-        self.paths: dict[str, str] = dict(task.meta.get("tool_paths", {}))
-        self.state: dict[str, Any] = {}
-
-    def __call__(self, call: FunctionCall) -> str:
-        """The tool's result as JSON text, or `Error: ...` (a failed call is an observation, not a crash)."""
-        path = self.paths.get(call.name)
-        if path is None:
-            return f"Error: unknown tool {call.name!r}"
-        module, _, qualname = path.partition(":")
-        tool = getattr(importlib.import_module(module), qualname)
-        try:
-            with bind_episode_state(self.state):
-                return json.dumps(tool(**call.arguments), ensure_ascii=False)
-        except (TypeError, ValueError, KeyError, LookupError, RuntimeError) as e:
-            return f"Error: {e}"
-
-
 def run_builtin(
-    generator: ChatGenerator,
-    decoder: Decoder,
+    policy: EvalPolicy,
     tasks: Sequence[Task],
+    tools: ToolRunner,
     *,
-    max_steps: int = 4,
-    chunk: int = 64,
+    chunk: int = 8,
     progress: Progress | None = None,
 ) -> BuiltinReport:
-    """Evaluate `generator` on `tasks` (built-in tasks: `meta.kind`, `meta.family`, `meta.tool_paths`)."""
-    results: list[BuiltinResult] = []
-    gen_s: dict[str, float] = {}
-    check_s: dict[str, float] = {}
-    gens: dict[str, int] = {}
-    for start in range(0, len(tasks), chunk):
-        part = list(tasks[start : start + chunk])
-        results.extend(_run_chunk(generator, decoder, part, max_steps, gen_s, check_s, gens))
-        if progress is not None:
-            progress("built-in", len(results), len(tasks))
-    _add_rewards(tasks, results)
-    report = BuiltinReport(results=results)
-    for kind in sorted({r.kind for r in results}):
-        mine = [r for r in results if r.kind == kind]
-        report.scores.append(
-            CategoryScore(
-                category=kind,
-                total=len(mine),
-                correct=sum(r.correct for r in mine),
-                generation_s=gen_s.get(kind, 0.0),
-                checking_s=check_s.get(kind, 0.0),
-                generations=gens.get(kind, 0),
-            )
-        )
+    """Evaluate `policy` on `tasks` (built-in tasks: `meta.kind`, `meta.family`) with the rollout loop.
+
+    `tools` runs the calls (`SandboxTools`, as the trainer does, or `LocalTools`). Tasks run a kind at a
+    time, `chunk` per engine batch, so generation and checking (parsing, tools) time is exact per kind.
+    """
+    if chunk < 1:
+        raise ValueError(f"chunk must be >= 1, got {chunk}")
+    loop = policy.rollout_loop(tools)
+    results: dict[int, BuiltinResult] = {}
+    report = BuiltinReport()
+    for kind in sorted({_kind(t) for t in tasks}):
+        indices = [i for i, t in enumerate(tasks) if _kind(t) == kind]
+        score = CategoryScore(category=kind)
+        for start in range(0, len(indices), chunk):
+            part = indices[start : start + chunk]
+            trajectories = loop.run([tasks[i] for i in part], samples_per_task=1, seed=0)
+            overflows = sum(1 for t in trajectories if not t.turns)
+            policy.add_loop_stats(loop.stats, overflows)
+            score.generation_s += loop.stats.engine_s
+            score.checking_s += loop.stats.total_s - loop.stats.engine_s
+            score.generations += loop.stats.turns
+            for i, trajectory in zip(part, trajectories, strict=True):
+                results[i] = _result(tasks[i], trajectory)
+            if progress is not None:
+                progress("built-in", len(results), len(tasks))
+        mine = [results[i] for i in indices]
+        score.total = len(mine)
+        score.correct = sum(r.correct for r in mine)
+        report.scores.append(score)
+    report.results = [results[i] for i in range(len(tasks))]
+    _add_rewards(tasks, report.results)
     return report
+
+
+def _kind(task: Task) -> str:
+    return str(task.meta.get("kind", "task"))
+
+
+def _result(task: Task, trajectory: Trajectory) -> BuiltinResult:
+    calls = [FunctionCall(name=c["name"], arguments=c["arguments"]) for c in trajectory.calls]
+    answer = task.answer
+    correct = not calls if answer.no_call else calls_match(calls, answer.tool_calls)
+    return BuiltinResult(
+        task.id,
+        str(task.meta.get("family", "")),
+        _kind(task),
+        correct,
+        [turn.text for turn in trajectory.turns],
+        calls,
+        finish_reason=trajectory.finish_reason,
+    )
 
 
 def _add_rewards(tasks: Sequence[Task], results: list[BuiltinResult]) -> None:
@@ -176,60 +181,3 @@ def _add_rewards(tasks: Sequence[Task], results: list[BuiltinResult]) -> None:
         totals = outcome(texts, answers, tools, kind=kind).total
         for (_, result), total in zip(pairs, totals, strict=True):
             result.rewards[kind] = float(total)
-
-
-@dataclass
-class _Episode:
-    task: Task
-    executor: ToolExecutor
-    messages: list[JsonDict]
-    outputs: list[str] = field(default_factory=list)
-    calls: list[FunctionCall] = field(default_factory=list)
-    done: bool = False
-
-
-def _run_chunk(
-    generator: ChatGenerator,
-    decoder: Decoder,
-    tasks: list[Task],
-    max_steps: int,
-    gen_s: dict[str, float],
-    check_s: dict[str, float],
-    gens: dict[str, int],
-) -> list[BuiltinResult]:
-    episodes = [_Episode(t, ToolExecutor(t), list(t.messages)) for t in tasks]
-    while active := [e for e in episodes if not e.done]:
-        start = time.perf_counter()
-        texts = generator.generate([Conversation(list(e.messages), e.task.tools) for e in active])
-        elapsed = time.perf_counter() - start
-        for ep, text in zip(active, texts, strict=True):
-            kind = str(ep.task.meta.get("kind", "task"))
-            gen_s[kind] = gen_s.get(kind, 0.0) + elapsed / len(active)
-            gens[kind] = gens.get(kind, 0) + 1
-            t0 = time.perf_counter()
-            decoded = decoder(text, ep.task.tools)
-            ep.outputs.append(text)
-            ep.calls.extend(decoded.calls)
-            ep.messages.append({"role": "assistant", "content": text})
-            multi = ep.task.env is not None
-            if multi and decoded.calls and len(ep.outputs) < max_steps:
-                for call in decoded.calls:
-                    ep.messages.append({"role": "tool", "name": call.name, "content": ep.executor(call)})
-            else:
-                ep.done = True
-            check_s[kind] = check_s.get(kind, 0.0) + time.perf_counter() - t0
-    out = []
-    for ep in episodes:
-        answer = ep.task.answer
-        correct = not ep.calls if answer.no_call else calls_match(ep.calls, answer.tool_calls)
-        out.append(
-            BuiltinResult(
-                ep.task.id,
-                str(ep.task.meta.get("family", "")),
-                str(ep.task.meta.get("kind", "task")),
-                correct,
-                ep.outputs,
-                ep.calls,
-            )
-        )
-    return out

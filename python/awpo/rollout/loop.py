@@ -305,20 +305,7 @@ class RolloutLoop:
             turn += 1
 
     def _parse(self, s: _Live, out: Generation) -> Turn:
-        ids = out.token_ids
-        closed = bool(ids) and ids[-1] == self.renderer.end_of_turn_id
-        text = decode(self.tokenizer, ids[:-1] if closed else ids)
-        result = parse(text, s.tools, truncated=out.finish_reason == "length")
-        return Turn(
-            generated_ids=list(ids),
-            logprobs=list(out.logprobs),
-            text=text,
-            engine_finish=out.finish_reason,
-            calls=result.calls,
-            failure=result.failure,
-            reasoning=result.reasoning,
-            answer=result.answer,
-        )
+        return parse_turn(self.renderer, out, s.tools)
 
     def _run_tools(self, batch: list[tuple[_Live, Turn]]) -> list[Turn]:
         if not batch:
@@ -345,21 +332,53 @@ class RolloutLoop:
         else:
             with ThreadPoolExecutor(max_workers=min(8, len(batch))) as pool:
                 all_results = list(pool.map(run_one, batch))
-        out: list[Turn] = []
         budget = self.config.max_tool_response_tokens
-        for (_, parsed), results in zip(batch, all_results, strict=True):
-            observations = [ToolObservation(r.name, self.renderer.truncate(r.observation(), budget)) for r in results]
-            closed = bool(parsed.generated_ids) and parsed.generated_ids[-1] == self.renderer.end_of_turn_id
-            out.append(
-                replace(
-                    parsed,
-                    tool_results=results,
-                    observation_ids=self.renderer.observation_ids(observations, turn_closed=closed),
-                    observation_text=self.renderer.observation_text(observations, turn_closed=closed),
-                    observation_messages=self.renderer.observation_messages(observations),
-                )
-            )
-        return out
+        return [
+            with_observation(self.renderer, parsed, results, budget)
+            for (_, parsed), results in zip(batch, all_results, strict=True)
+        ]
+
+
+def turn_closed(renderer: Renderer, generated_ids: Sequence[int]) -> bool:
+    """Whether a generated turn ended with the model's end-of-turn token."""
+    return bool(generated_ids) and generated_ids[-1] == renderer.end_of_turn_id
+
+
+def parse_turn(renderer: Renderer, out: Generation, tools: ToolSet | None = None) -> Turn:
+    """One engine output as the loop records it: the ids exactly as sampled, their text without the
+    closing end-of-turn token, and the native parse of that text (against `tools`' schemas if given)."""
+    ids = out.token_ids
+    text = decode(renderer.tokenizer, ids[:-1] if turn_closed(renderer, ids) else ids)
+    result = parse(text, tools, truncated=out.finish_reason == "length")
+    return Turn(
+        generated_ids=list(ids),
+        logprobs=list(out.logprobs),
+        text=text,
+        engine_finish=out.finish_reason,
+        calls=result.calls,
+        failure=result.failure,
+        reasoning=result.reasoning,
+        answer=result.answer,
+    )
+
+
+def with_observation(
+    renderer: Renderer, turn: Turn, results: Sequence[ToolResult], max_tool_response_tokens: int
+) -> Turn:
+    """`turn` followed by its tool results, as the loop appends them: each result cut to
+    `max_tool_response_tokens`, rendered after the turn's end-of-turn token (added when the turn did
+    not emit it) and tokenized on their own (loss mask 0); the sampled ids are never re-encoded."""
+    observations = [
+        ToolObservation(r.name, renderer.truncate(r.observation(), max_tool_response_tokens)) for r in results
+    ]
+    closed = turn_closed(renderer, turn.generated_ids)
+    return replace(
+        turn,
+        tool_results=list(results),
+        observation_ids=renderer.observation_ids(observations, turn_closed=closed),
+        observation_text=renderer.observation_text(observations, turn_closed=closed),
+        observation_messages=renderer.observation_messages(observations),
+    )
 
 
 def _without_observation(turn: Turn) -> Turn:

@@ -224,6 +224,37 @@ class Renderer:
             self.tokenizer.encode(self.observation_text(results, turn_closed=turn_closed), add_special_tokens=False)
         )
 
+    def continuation_text(self, messages: Sequence[Mapping[str, Any]], *, turn_closed: bool) -> str:
+        """The text appended after a generated turn for other messages than tool results (a new user turn
+        of a multi-turn benchmark): the end-of-turn token when the turn did not emit it, the messages as
+        the template renders them after an assistant turn, then the next assistant generation header.
+
+        Found like the observation layout: a probe conversation is rendered with `messages` after a probe
+        assistant turn, and the text after that turn's end-of-turn token is kept.
+        """
+        if not messages:
+            raise ValueError("a continuation needs at least one message")
+        probe_tools = [{"type": "function", "function": {"name": "probe", "description": "", "parameters": {}}}]
+        head: list[dict[str, Any]] = [
+            {"role": "user", "content": _PROBE_USER},
+            {"role": "assistant", "content": _PROBE_ASSISTANT},
+        ]
+        text = self._render([*head, *(dict(m) for m in messages)], probe_tools, generation_prompt=True)
+        at = text.find(_PROBE_ASSISTANT)
+        end = text.find(self.end_of_turn, at + len(_PROBE_ASSISTANT)) if at >= 0 else -1
+        if at < 0 or end < 0:
+            raise ValueError(
+                f"cannot locate the end-of-turn token {self.end_of_turn!r} in the chat template's rendering"
+            )
+        prefix = "" if turn_closed else self.end_of_turn
+        return prefix + text[end + len(self.end_of_turn) :]
+
+    def continuation_ids(self, messages: Sequence[Mapping[str, Any]], *, turn_closed: bool) -> list[int]:
+        """`continuation_text` as token ids (tokenized on its own: nothing before it is re-encoded)."""
+        return _as_ids(
+            self.tokenizer.encode(self.continuation_text(messages, turn_closed=turn_closed), add_special_tokens=False)
+        )
+
     def truncate(self, content: str, max_tokens: int) -> str:
         """Cut a tool result to at most `max_tokens` tokens (plus a short marker saying so)."""
         ids = self.tokenizer.encode(content, add_special_tokens=False)

@@ -21,6 +21,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from awpo.hardware import cpu_has_amx_bf16
 from awpo.rollout.engine import FinishReason, Generation, NamedTensors, SamplingParams, check_prompts, per_row_params
 
 if TYPE_CHECKING:
@@ -33,8 +34,13 @@ _CPU_KV_SPACE = "VLLM_CPU_KVCACHE_SPACE"
 
 
 def import_vllm() -> Any:
-    """Import vllm quietly (it emits deprecation noise from its dependencies at import time)."""
+    """Import vllm quietly (it emits deprecation noise from its dependencies at import time).
+
+    vLLM logs hundreds of INFO/WARNING lines per engine start (one per weight it casts); awpo logs
+    what matters itself, so vLLM's level defaults to ERROR here. `VLLM_LOGGING_LEVEL=INFO` restores it.
+    """
     os.environ.setdefault(_IN_PROCESS, "0")
+    os.environ.setdefault("VLLM_LOGGING_LEVEL", "ERROR")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import vllm
@@ -73,7 +79,8 @@ class VLLMEngine:
     Parameters:
         model (`str`): a Hugging Face model directory or hub id (see `awpo.rollout.model.resolve_model_dir`;
             a GGUF must be converted first).
-        dtype (`str`, defaults to `"bfloat16"`): vLLM's compute dtype. On CPU vLLM supports bf16 and fp32.
+        dtype (`str`, defaults to `"auto"`): vLLM's compute dtype. `auto`: bf16 on GPUs and on CPUs with AMX,
+            float32 on other CPUs (where bf16 is slower than fp32).
         max_model_len (`int`, defaults to `4096`): longest prompt + output, in tokens.
         seed (`int`, defaults to `0`): the engine seed (each request is also seeded by `SamplingParams.seed`).
         kv_cache_gib (`int | None`, defaults to `None`): CPU only: KV cache size in whole GiB
@@ -90,7 +97,7 @@ class VLLMEngine:
         self,
         model: str,
         *,
-        dtype: str = "bfloat16",
+        dtype: str = "auto",
         max_model_len: int = 4096,
         seed: int = 0,
         kv_cache_gib: int | None = None,
@@ -107,6 +114,8 @@ class VLLMEngine:
         from vllm.platforms import current_platform
 
         self._on_cpu = bool(current_platform.is_cpu())
+        if dtype == "auto":
+            dtype = "bfloat16" if not self._on_cpu or cpu_has_amx_bf16() else "float32"
         if self._on_cpu:
             if kv_cache_gib is not None:
                 if kv_cache_gib < 1:

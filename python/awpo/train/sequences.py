@@ -89,28 +89,29 @@ def autocast_context(device: torch.device, enabled: bool) -> contextlib.Abstract
 def token_logprobs(model: torch.nn.Module, batch: SequenceBatch, *, autocast: bool = False) -> Tensor:
     """(B, T-1) float32 log p(x[t+1] | x[:t+1]) under `model` (with grad when enabled).
 
-    Only positions from the batch's first loss-mask target on are computed (the LM head and the
-    vocabulary reduction skip the shared prompt, like `logits_to_keep` in TRL); earlier positions, which
-    no loss reads, are 0.
+    Only positions from the batch's first loss-masked target on get logits (`logits_to_keep`): the
+    prompt is most of a tool-use sequence, and the LM head over a 49k vocabulary is ~20% of a small
+    model's compute. Earlier positions are 0 (they are masked out of every loss).
     """
     device = next(model.parameters()).device
     input_ids = batch.input_ids.to(device)
-    first = _first_target(batch.mask)
-    kwargs = {"logits_to_keep": input_ids.shape[1] - first} if first > 0 else {}
+    masked_cols = batch.mask.any(dim=0).nonzero()
+    first = int(masked_cols[0]) if masked_cols.numel() else 0
+    keep = input_ids.shape[1] - first  # logits of positions first .. T-1 (the last one predicts nothing)
+    attention_mask = batch.attention_mask.to(device)
     with autocast_context(device, autocast):
-        logits = model(
-            input_ids=input_ids, attention_mask=batch.attention_mask.to(device), use_cache=False, **kwargs
-        ).logits  # (B, T - first, V)
-    logp = _gather_logprobs(logits[:, :-1], input_ids[:, first + 1 :])  # (B, T-1-first)
+        try:
+            logits = model(
+                input_ids=input_ids, attention_mask=attention_mask, use_cache=False, logits_to_keep=keep
+            ).logits
+        except TypeError as err:  # a model class without `logits_to_keep`: full logits, then slice
+            if "logits_to_keep" not in str(err):
+                raise
+            logits = model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits[:, first:]
+    picked = _gather_logprobs(logits[:, :-1], input_ids[:, first + 1 :])  # (B, T-1-first)
     if first == 0:
-        return logp
-    return torch.cat([logp.new_zeros((logp.shape[0], first)), logp], dim=1)
-
-
-def _first_target(mask: Tensor) -> int:
-    """Index of the first column of `mask` (B, T-1) with a loss target in any row (0 when none)."""
-    columns = mask.any(dim=0).nonzero()
-    return int(columns[0, 0]) if columns.numel() else 0
+        return picked
+    return torch.cat([picked.new_zeros((picked.shape[0], first)), picked], dim=1)
 
 
 def _gather_logprobs(logits: Tensor, targets: Tensor) -> Tensor:

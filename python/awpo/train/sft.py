@@ -14,7 +14,8 @@ import math
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
@@ -86,6 +87,32 @@ def sft_batch(examples: Sequence[SftExample], pad_id: int) -> SequenceBatch:
     )
 
 
+@dataclass
+class SftProgress:
+    """Where a warm-up stands: enough to continue it exactly after a stop (saved in checkpoints)."""
+
+    step: int = 0
+    order: list[int] = field(default_factory=list)  # examples left in the current shuffled pass
+    rng: list[Any] | None = None  # `random.Random.getstate()`, JSON-friendly
+
+    def to_json(self) -> dict[str, Any]:
+        return {"step": self.step, "order": list(self.order), "rng": self.rng}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SftProgress:
+        return cls(step=int(data["step"]), order=[int(i) for i in data["order"]], rng=data.get("rng"))
+
+
+def _rng_state(rng: random.Random) -> list[Any]:
+    version, internal, gauss = rng.getstate()
+    return [version, list(internal), gauss]
+
+
+def _set_rng_state(rng: random.Random, state: list[Any]) -> None:
+    version, internal, gauss = state
+    rng.setstate((version, tuple(internal), gauss))
+
+
 def run_sft(
     model: torch.nn.Module,
     examples: Sequence[SftExample],
@@ -97,14 +124,24 @@ def run_sft(
     micro_batch_size: int = 4,
     max_grad_norm: float = 1.0,
     on_step: Callable[[int, dict[str, float]], None] | None = None,
-) -> list[float]:
-    """`cfg.steps` AdamW steps of token-mean cross-entropy on the assistant tokens; returns the losses."""
+    optimizer: torch.optim.Optimizer | None = None,
+    progress: SftProgress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> SftProgress:
+    """AdamW steps of token-mean cross-entropy on the assistant tokens, up to `cfg.steps`.
+
+    Continues from `progress` (with the `optimizer` whose state was saved beside it) when given;
+    stops early, at a step boundary, when `should_stop()` turns true. Returns the progress reached.
+    """
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.0)
+    if optimizer is None:
+        optimizer = make_sft_optimizer(model, cfg)
+    progress = progress or SftProgress()
     rng = random.Random(seed)
-    order: list[int] = []
-    losses: list[float] = []
-    for step in range(1, cfg.steps + 1):
+    if progress.rng is not None:
+        _set_rng_state(rng, progress.rng)
+    order = list(progress.order)
+    for step in range(progress.step + 1, cfg.steps + 1):
         start = time.perf_counter()
         batch_examples = []
         for _ in range(cfg.batch_size):
@@ -124,7 +161,7 @@ def run_sft(
             step_loss += float(loss.detach())
         grad_norm = torch.nn.utils.clip_grad_norm_(params, max_grad_norm) if max_grad_norm > 0 else torch.tensor(0.0)
         optimizer.step()
-        losses.append(step_loss)
+        progress = SftProgress(step=step, order=list(order), rng=_rng_state(rng))
         if on_step is not None:
             on_step(
                 step,
@@ -137,5 +174,11 @@ def run_sft(
             )
         if not math.isfinite(step_loss):
             raise FloatingPointError(f"warm-up step {step}: the loss is {step_loss}; lower warmup.lr")
+        if should_stop is not None and should_stop() and step < cfg.steps:
+            break
     optimizer.zero_grad(set_to_none=True)
-    return losses
+    return progress
+
+
+def make_sft_optimizer(model: torch.nn.Module, cfg: WarmupConfig) -> torch.optim.Optimizer:
+    return torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr, weight_decay=0.0)

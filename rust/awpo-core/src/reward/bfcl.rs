@@ -32,9 +32,11 @@
 //! possible answer that is neither a list nor `""` where a list or dict is compared never matches.
 use super::truth::{AcceptableCall, GroundTruth};
 use super::value::py_eq;
-use crate::toolcall::{FailureClass, ParseResult, ToolCall};
+use crate::toolcall::{FailureClass, ParseResult, ToolCall, map_get, map_has};
 use crate::{Error, Result};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::sync::Arc;
 
 /// The Python type of a `json.loads` value, as BFCL's `type(value)` sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,9 +94,15 @@ pub struct ParamSpec {
     pub items: Option<PyType>,
 }
 
-/// What the checker needs of one function schema.
+/// What the checker needs of one function schema (its fields through [`SigData`]). Cloning is
+/// cheap (one shared, immutable allocation), so one signature can sit in the tool lists of many
+/// tasks.
 #[derive(Clone, Debug, PartialEq)]
-pub struct FunctionSig {
+pub struct FunctionSig(Arc<SigData>);
+
+/// The fields of a [`FunctionSig`].
+#[derive(Debug, PartialEq)]
+pub struct SigData {
     /// Function name.
     pub name: String,
     /// `properties`, in order.
@@ -103,7 +111,15 @@ pub struct FunctionSig {
     pub required: Vec<String>,
 }
 
-impl FunctionSig {
+impl std::ops::Deref for FunctionSig {
+    type Target = SigData;
+
+    fn deref(&self) -> &SigData {
+        &self.0
+    }
+}
+
+impl SigData {
     fn param(&self, name: &str) -> Option<&ParamSpec> {
         self.params.iter().find(|(k, _)| k == name).map(|(_, s)| s)
     }
@@ -123,35 +139,51 @@ pub fn signatures_from_json(tools: &Value) -> Result<Vec<FunctionSig>> {
     let items = tools
         .as_array()
         .ok_or_else(|| bad("tools", "expected an array of function schemas"))?;
-    let mut out = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        let (func, field) = match item.get("function") {
-            Some(f) => (f, format!("tools[{i}].function")),
-            None => (item, format!("tools[{i}]")),
-        };
-        let obj = func
-            .as_object()
-            .ok_or_else(|| bad(&field, "expected an object"))?;
-        let name = match obj.get("name") {
-            Some(Value::String(s)) if !s.is_empty() => s.clone(),
-            _ => return Err(bad(&format!("{field}.name"), "expected a non-empty string")),
-        };
-        let mut sig = FunctionSig {
-            name,
-            params: Vec::new(),
-            required: Vec::new(),
-        };
-        match obj.get("parameters") {
-            None | Some(Value::Null) => {}
-            Some(Value::Object(p)) => read_parameters(p, &format!("{field}.parameters"), &mut sig)?,
-            Some(_) => return Err(bad(&format!("{field}.parameters"), "expected an object")),
-        }
-        out.push(sig);
-    }
-    Ok(out)
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| signature_from_json(item, i))
+        .collect()
 }
 
-fn read_parameters(p: &Map<String, Value>, field: &str, sig: &mut FunctionSig) -> Result<()> {
+/// Reads item `i` of an OpenAI tool list (errors name the field as `tools[i]…`).
+pub fn signature_from_json(item: &Value, i: usize) -> Result<FunctionSig> {
+    let (func, field) = match item.get("function") {
+        Some(f) => (f, format!("tools[{i}].function")),
+        None => (item, format!("tools[{i}]")),
+    };
+    let obj = func
+        .as_object()
+        .ok_or_else(|| bad(&field, "expected an object"))?;
+    let name = match obj.get("name") {
+        Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        _ => return Err(bad(&format!("{field}.name"), "expected a non-empty string")),
+    };
+    let mut params = Vec::new();
+    let mut required = Vec::new();
+    match obj.get("parameters") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(p)) => read_parameters(
+            p,
+            &format!("{field}.parameters"),
+            &mut params,
+            &mut required,
+        )?,
+        Some(_) => return Err(bad(&format!("{field}.parameters"), "expected an object")),
+    }
+    Ok(FunctionSig(Arc::new(SigData {
+        name,
+        params,
+        required,
+    })))
+}
+
+fn read_parameters(
+    p: &Map<String, Value>,
+    field: &str,
+    params: &mut Vec<(String, ParamSpec)>,
+    required: &mut Vec<String>,
+) -> Result<()> {
     match p.get("properties") {
         None | Some(Value::Null) => {}
         Some(Value::Object(props)) => {
@@ -166,7 +198,7 @@ fn read_parameters(p: &Map<String, Value>, field: &str, sig: &mut FunctionSig) -
                     }
                     _ => None,
                 };
-                sig.params.push((k.clone(), ParamSpec { ty, items }));
+                params.push((k.clone(), ParamSpec { ty, items }));
             }
         }
         Some(_) => return Err(bad(&format!("{field}.properties"), "expected an object")),
@@ -178,7 +210,7 @@ fn read_parameters(p: &Map<String, Value>, field: &str, sig: &mut FunctionSig) -
                 let name = name
                     .as_str()
                     .ok_or_else(|| bad(&format!("{field}.required[{j}]"), "expected a string"))?;
-                sig.required.push(name.to_owned());
+                required.push(name.to_owned());
             }
         }
         Some(_) => {
@@ -193,11 +225,39 @@ fn read_parameters(p: &Map<String, Value>, field: &str, sig: &mut FunctionSig) -
 
 /// BFCL's `standardize_string`: drop ` ,./-_*^`, lowercase, then `'` → `"`.
 pub fn standardize(s: &str) -> String {
+    if s.is_ascii() {
+        // The same steps byte by byte (Unicode lowercasing of ASCII is ASCII lowercasing).
+        return ascii_standardized(s).map(char::from).collect();
+    }
     let kept: String = s
         .chars()
         .filter(|c| !matches!(c, ' ' | ',' | '.' | '/' | '-' | '_' | '*' | '^'))
         .collect();
     kept.to_lowercase().replace('\'', "\"")
+}
+
+/// [`standardize`] of an ASCII string, as bytes.
+fn ascii_standardized(s: &str) -> impl Iterator<Item = u8> + '_ {
+    s.bytes()
+        .filter(|c| !matches!(c, b' ' | b',' | b'.' | b'/' | b'-' | b'_' | b'*' | b'^'))
+        .map(|c| {
+            if c == b'\'' {
+                b'"'
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
+}
+
+/// `standardize(a) == standardize(b)`, without allocating when both are ASCII. (A non-ASCII
+/// string may standardize to ASCII, e.g. the Kelvin sign lowercases to `k`: then both are
+/// standardized in full.)
+fn standardized_eq(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        ascii_standardized(a).eq(ascii_standardized(b))
+    } else {
+        standardize(a) == standardize(b)
+    }
 }
 
 fn is_empty_marker(v: &Value) -> bool {
@@ -275,10 +335,9 @@ fn type_check(
 }
 
 fn string_ok(value: &str, acceptable: &[Value]) -> bool {
-    let v = standardize(value);
     acceptable
         .iter()
-        .any(|a| a.as_str().is_some_and(|s| standardize(s) == v))
+        .any(|a| a.as_str().is_some_and(|s| standardized_eq(s, value)))
 }
 
 fn list_ok(value: &[Value], acceptable: &[Value]) -> bool {
@@ -300,7 +359,7 @@ fn dict_ok(value: &Map<String, Value>, acceptable: &[Value]) -> bool {
             return false;
         };
         let values_ok = value.iter().all(|(k, v)| {
-            let Some(allowed) = cand.get(k) else {
+            let Some(allowed) = map_get(cand, k) else {
                 return false;
             };
             let v = standardized(v);
@@ -309,7 +368,7 @@ fn dict_ok(value: &Map<String, Value>, acceptable: &[Value]) -> bool {
         values_ok
             && cand
                 .iter()
-                .all(|(k, allowed)| value.contains_key(k) || allows_omission(allowed))
+                .all(|(k, allowed)| map_has(value, k) || allows_omission(allowed))
     })
 }
 
@@ -371,7 +430,7 @@ pub fn call_ok(call: &ToolCall, answer: &AcceptableCall, sig: Option<&FunctionSi
         return false;
     }
     if let Some(sig) = sig {
-        if !sig.required.iter().all(|r| call.arguments.contains_key(r)) {
+        if !sig.required.iter().all(|r| map_has(&call.arguments, r)) {
             return false;
         }
     }
@@ -389,7 +448,7 @@ pub fn call_ok(call: &ToolCall, answer: &AcceptableCall, sig: Option<&FunctionSi
     });
     params_ok
         && answer.params.iter().all(|(p, acceptable)| {
-            call.arguments.contains_key(p) || acceptable.iter().any(is_empty_marker)
+            map_has(&call.arguments, p) || acceptable.iter().any(is_empty_marker)
         })
 }
 
@@ -438,21 +497,41 @@ fn decodes(failure: FailureClass) -> bool {
     )
 }
 
-/// 1 iff BFCL's AST checker accepts the parsed output; see the module doc.
-pub fn score(parsed: &ParseResult, truth: &GroundTruth, sigs: &[FunctionSig]) -> f64 {
-    let sig_of = |name: &str| sigs.iter().find(|s| s.name == name);
-    let derived: Vec<AcceptableCall>;
-    let answers: &[AcceptableCall] = match &truth.acceptable {
-        Some(a) => a,
-        None => {
-            derived = truth
+/// The possible answers of a task: `acceptable` as given, else derived from the ground-truth
+/// calls and the task's signatures. It depends on the task only, so a batch computes it once per
+/// task and scores each rollout with [`score_with`].
+pub fn possible_answers<'a>(
+    truth: &'a GroundTruth,
+    sigs: &[FunctionSig],
+) -> Cow<'a, [AcceptableCall]> {
+    match &truth.acceptable {
+        Some(a) => Cow::Borrowed(a),
+        None => Cow::Owned(
+            truth
                 .tool_calls
                 .iter()
-                .map(|c| derived_answer(c, sig_of(&c.name)))
-                .collect();
-            &derived
-        }
-    };
+                .map(|c| derived_answer(c, sig_of(sigs, &c.name)))
+                .collect(),
+        ),
+    }
+}
+
+fn sig_of<'a>(sigs: &'a [FunctionSig], name: &str) -> Option<&'a FunctionSig> {
+    sigs.iter().find(|s| s.name == name)
+}
+
+/// 1 iff BFCL's AST checker accepts the parsed output; see the module doc.
+pub fn score(parsed: &ParseResult, truth: &GroundTruth, sigs: &[FunctionSig]) -> f64 {
+    score_with(parsed, truth, &possible_answers(truth, sigs), sigs)
+}
+
+/// [`score`] with the task's [`possible_answers`] already computed.
+pub fn score_with(
+    parsed: &ParseResult,
+    truth: &GroundTruth,
+    answers: &[AcceptableCall],
+    sigs: &[FunctionSig],
+) -> f64 {
     let ok = if truth.no_call || answers.is_empty() {
         !decodes(parsed.failure) || parsed.calls.is_empty()
     } else if !decodes(parsed.failure) || parsed.calls.len() != answers.len() {
@@ -460,11 +539,50 @@ pub fn score(parsed: &ParseResult, truth: &GroundTruth, sigs: &[FunctionSig]) ->
     } else {
         let mut used = vec![false; parsed.calls.len()];
         answers.iter().all(|answer| {
-            let sig = sig_of(&answer.name);
+            let sig = sig_of(sigs, &answer.name);
             let hit = (0..parsed.calls.len())
                 .find(|&i| !used[i] && call_ok(&parsed.calls[i], answer, sig));
             hit.map(|i| used[i] = true).is_some()
         })
     };
     f64::from(u8::from(ok))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// BFCL's `standardize_string` step by step, on chars (the definition).
+    fn by_definition(s: &str) -> String {
+        let kept: String = s
+            .chars()
+            .filter(|c| !matches!(c, ' ' | ',' | '.' | '/' | '-' | '_' | '*' | '^'))
+            .collect();
+        kept.to_lowercase().replace('\'', "\"")
+    }
+
+    #[test]
+    fn standardize_examples() {
+        assert_eq!(standardize("New York, NY"), "newyorkny");
+        assert_eq!(standardize("it's_A-b/c.d*e^f"), "it\"sabcdef");
+        // Unicode lowercasing of the whole kept string: a final sigma is `ς`.
+        assert_eq!(standardize("ΟΔΟΣ."), "οδος");
+        assert_eq!(standardize("ΣΑΣ x"), "σασx");
+        // The Kelvin sign lowercases to ASCII `k`: equal to an ASCII string once standardized.
+        assert!(standardized_eq("\u{212A}m", "KM"));
+        assert!(!standardized_eq("km", "kn"));
+    }
+
+    proptest! {
+        #[test]
+        fn standardize_follows_the_definition(
+            a in "[ -~]{0,12}|[ a-zA-Z',._\u{212A}\u{130}Σß]{0,8}",
+            b in "[ -~]{0,12}|[ a-zA-Z',._\u{212A}\u{130}Σß]{0,8}",
+        ) {
+            prop_assert_eq!(standardize(&a), by_definition(&a));
+            prop_assert_eq!(standardized_eq(&a, &b), by_definition(&a) == by_definition(&b));
+            prop_assert!(standardized_eq(&a, &a.to_uppercase()) == (by_definition(&a) == by_definition(&a.to_uppercase())));
+        }
+    }
 }

@@ -145,14 +145,20 @@ pub fn score(
             let (think, calls) = exact::score(parsed, truth);
             (think * calls, [think, calls])
         }
-        RewardKind::Bfcl => {
-            let ast = bfcl::score(parsed, truth, sigs);
-            (ast, [ast, 0.0])
-        }
+        RewardKind::Bfcl => return bfcl_output(bfcl::score(parsed, truth, sigs)),
     };
     RewardOutput {
         kind,
         total,
         values,
+    }
+}
+
+/// The output of `bfcl` with AST score `ast`.
+pub(crate) fn bfcl_output(ast: f64) -> RewardOutput {
+    RewardOutput {
+        kind: RewardKind::Bfcl,
+        total: ast,
+        values: [ast, 0.0],
     }
 }

@@ -59,29 +59,35 @@ fn type_name(v: &Value) -> &'static str {
     }
 }
 
-fn parse_call(v: &Value, field: &str) -> Result<ToolCall> {
-    let obj = v
-        .as_object()
-        .ok_or_else(|| spec(field, &format!("expected an object, got {}", type_name(v))))?;
+fn parse_call(v: Value, field: &str) -> Result<ToolCall> {
+    let obj = match v {
+        Value::Object(m) => m,
+        other => {
+            return Err(spec(
+                field,
+                &format!("expected an object, got {}", type_name(&other)),
+            ));
+        }
+    };
     let mut name = None;
     let mut arguments = Map::new();
     for (k, val) in obj {
         match k.as_str() {
             "name" => match val {
-                Value::String(s) if !s.is_empty() => name = Some(s.clone()),
+                Value::String(s) if !s.is_empty() => name = Some(s),
                 _ => {
                     return Err(spec(
                         &format!("{field}.name"),
-                        &format!("expected a non-empty string, got {}", type_name(val)),
+                        &format!("expected a non-empty string, got {}", type_name(&val)),
                     ));
                 }
             },
             "arguments" => match val {
-                Value::Object(m) => arguments = m.clone(),
+                Value::Object(m) => arguments = m,
                 _ => {
                     return Err(spec(
                         &format!("{field}.arguments"),
-                        &format!("expected an object, got {}", type_name(val)),
+                        &format!("expected an object, got {}", type_name(&val)),
                     ));
                 }
             },
@@ -97,58 +103,65 @@ fn parse_call(v: &Value, field: &str) -> Result<ToolCall> {
     Ok(ToolCall { name, arguments })
 }
 
-fn parse_acceptable(v: &Value) -> Result<Vec<AcceptableCall>> {
-    let items = v.as_array().ok_or_else(|| {
-        spec(
-            "acceptable",
-            &format!("expected an array, got {}", type_name(v)),
-        )
-    })?;
+fn parse_acceptable(v: Value) -> Result<Vec<AcceptableCall>> {
+    let items = match v {
+        Value::Array(items) => items,
+        other => {
+            return Err(spec(
+                "acceptable",
+                &format!("expected an array, got {}", type_name(&other)),
+            ));
+        }
+    };
     let mut out = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        let field = format!("acceptable[{i}]");
-        let obj = item.as_object().ok_or_else(|| {
-            spec(
-                &field,
-                &format!("expected an object, got {}", type_name(item)),
-            )
-        })?;
-        let mut entries = obj.iter();
+    for (i, item) in items.into_iter().enumerate() {
+        let field = || format!("acceptable[{i}]");
+        let obj = match item {
+            Value::Object(m) => m,
+            other => {
+                return Err(spec(
+                    &field(),
+                    &format!("expected an object, got {}", type_name(&other)),
+                ));
+            }
+        };
+        let n = obj.len();
+        let mut entries = obj.into_iter();
         let (Some((name, params)), None) = (entries.next(), entries.next()) else {
             return Err(spec(
-                &field,
-                &format!(
-                    "expected exactly one function name as key, got {}",
-                    obj.len()
-                ),
+                &field(),
+                &format!("expected exactly one function name as key, got {n}"),
             ));
         };
         if name.is_empty() {
-            return Err(spec(&field, "the function name is empty"));
+            return Err(spec(&field(), "the function name is empty"));
         }
-        let params_obj = params.as_object().ok_or_else(|| {
-            spec(
-                &format!("{field}.{name}"),
-                &format!("expected an object, got {}", type_name(params)),
-            )
-        })?;
+        let params_obj = match params {
+            Value::Object(m) => m,
+            other => {
+                return Err(spec(
+                    &format!("{}.{name}", field()),
+                    &format!("expected an object, got {}", type_name(&other)),
+                ));
+            }
+        };
         let mut list = Vec::with_capacity(params_obj.len());
         for (p, values) in params_obj {
-            let values = values.as_array().ok_or_else(|| {
-                spec(
-                    &format!("{field}.{name}.{p}"),
-                    &format!(
-                        "expected a list of acceptable values, got {}",
-                        type_name(values)
-                    ),
-                )
-            })?;
-            list.push((p.clone(), values.clone()));
+            let values = match values {
+                Value::Array(values) => values,
+                other => {
+                    return Err(spec(
+                        &format!("{}.{name}.{p}", field()),
+                        &format!(
+                            "expected a list of acceptable values, got {}",
+                            type_name(&other)
+                        ),
+                    ));
+                }
+            };
+            list.push((p, values));
         }
-        out.push(AcceptableCall {
-            name: name.clone(),
-            params: list,
-        });
+        out.push(AcceptableCall { name, params: list });
     }
     Ok(out)
 }
@@ -157,9 +170,21 @@ impl GroundTruth {
     /// Reads a Task `answer` object. Unknown keys, wrong types and `no_call` together with calls
     /// are [`Error::InvalidSpec`] naming the field (as `answer.<field>`).
     pub fn from_json(v: &Value) -> Result<GroundTruth> {
-        let obj = v.as_object().ok_or_else(|| {
-            Error::InvalidSpec(format!("answer: expected an object, got {}", type_name(v)))
-        })?;
+        GroundTruth::from_value(v.clone())
+    }
+
+    /// [`GroundTruth::from_json`] taking the value (its strings and argument maps are moved,
+    /// not copied).
+    pub fn from_value(v: Value) -> Result<GroundTruth> {
+        let obj = match v {
+            Value::Object(m) => m,
+            other => {
+                return Err(Error::InvalidSpec(format!(
+                    "answer: expected an object, got {}",
+                    type_name(&other)
+                )));
+            }
+        };
         let mut truth = GroundTruth::default();
         for (k, val) in obj {
             match k.as_str() {
@@ -167,7 +192,7 @@ impl GroundTruth {
                     Value::Null => {}
                     Value::Array(items) => {
                         truth.tool_calls = items
-                            .iter()
+                            .into_iter()
                             .enumerate()
                             .map(|(i, c)| parse_call(c, &format!("tool_calls[{i}]")))
                             .collect::<Result<_>>()?;
@@ -175,26 +200,26 @@ impl GroundTruth {
                     _ => {
                         return Err(spec(
                             "tool_calls",
-                            &format!("expected an array, got {}", type_name(val)),
+                            &format!("expected an array, got {}", type_name(&val)),
                         ));
                     }
                 },
                 "response" => match val {
                     Value::Null => {}
-                    Value::String(s) => truth.response = Some(s.clone()),
+                    Value::String(s) => truth.response = Some(s),
                     _ => {
                         return Err(spec(
                             "response",
-                            &format!("expected a string or null, got {}", type_name(val)),
+                            &format!("expected a string or null, got {}", type_name(&val)),
                         ));
                     }
                 },
                 "no_call" => match val {
-                    Value::Bool(b) => truth.no_call = *b,
+                    Value::Bool(b) => truth.no_call = b,
                     _ => {
                         return Err(spec(
                             "no_call",
-                            &format!("expected a boolean, got {}", type_name(val)),
+                            &format!("expected a boolean, got {}", type_name(&val)),
                         ));
                     }
                 },
@@ -224,7 +249,7 @@ impl GroundTruth {
     pub fn from_json_str(s: &str) -> Result<GroundTruth> {
         let v: Value = serde_json::from_str(s)
             .map_err(|e| Error::InvalidSpec(format!("answer: not valid JSON ({e})")))?;
-        GroundTruth::from_json(&v)
+        GroundTruth::from_value(v)
     }
 }
 

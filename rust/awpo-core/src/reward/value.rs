@@ -7,6 +7,7 @@
 //!   `toolrl` and `exact` use it.
 //! - [`py_eq`]: Python's `==` on the values `json.loads` returns (`True == 1 == 1.0`). `bfcl` uses
 //!   it, because BFCL's official checker compares with Python `==` and the checker is the arbiter.
+use crate::toolcall::map_get;
 use serde_json::{Map, Number, Value};
 
 /// A JSON number as an exact integer or a float, the way `json.loads` would return it.
@@ -61,7 +62,7 @@ pub fn json_eq(a: &Value, b: &Value) -> bool {
 pub fn map_eq(x: &Map<String, Value>, y: &Map<String, Value>) -> bool {
     x.len() == y.len()
         && x.iter()
-            .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+            .all(|(k, v)| map_get(y, k).is_some_and(|w| json_eq(v, w)))
 }
 
 /// The numeric value of a bool or number as Python sees it (`True` is the int 1).
@@ -85,7 +86,9 @@ pub fn py_eq(a: &Value, b: &Value) -> bool {
             x.len() == y.len() && x.iter().zip(y).all(|(p, q)| py_eq(p, q))
         }
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| py_eq(v, w)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| map_get(y, k).is_some_and(|w| py_eq(v, w)))
         }
         _ => false,
     }

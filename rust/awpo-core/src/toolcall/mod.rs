@@ -12,7 +12,9 @@ mod schema;
 mod types;
 mod xml;
 
+pub(crate) use json::{map_get, map_has};
 pub use schema::{ToolSchema, TypeKind, find_tool, json_eq, parse_toolset};
+pub(crate) use schema::{at_item, push_unique};
 pub use types::{CallFormat, FailureClass, Issue, ParseResult, ToolCall};
 
 use memchr::memmem::Finder;
@@ -349,9 +351,9 @@ impl Acc<'_> {
         let mut pos = 0;
         let mut found = Vec::new();
         while first_non_ws(&body[pos..]).is_some() {
-            match json::value_at(&body[pos..]) {
-                Ok((v, end)) => {
-                    json::calls_from_value(v, &mut found);
+            match json::calls_at(&body[pos..]) {
+                Ok((calls, end)) => {
+                    found.extend(calls);
                     pos += end;
                 }
                 Err(e) => {
@@ -400,10 +402,8 @@ impl Acc<'_> {
         }
         let mut pos = 0;
         loop {
-            match json::value_at(&s[pos..]) {
-                Ok((v, end)) => {
-                    let mut found = Vec::new();
-                    json::calls_from_value(v, &mut found);
+            match json::calls_at(&s[pos..]) {
+                Ok((found, end)) => {
                     found.into_iter().for_each(|c| self.take(c));
                     pos += end;
                 }
@@ -473,6 +473,21 @@ impl Acc<'_> {
 /// the first call region (text before the first call and `<response>` spans are allowed).
 /// Calls that could be read are in `calls` whatever the failure.
 pub fn parse(text: &str, tools: &[ToolSchema], opts: &ParseOptions) -> ParseResult {
+    parse_with(text, tools, opts, true)
+}
+
+/// [`parse`] for scoring, which reads the calls, the failure class and whether reasoning exists:
+/// those (and the issues) are [`parse`]'s, but the text is not copied out: `reasoning` is
+/// `Some("")` when [`parse`]'s is `Some`, and `answer` is `None`.
+pub(crate) fn parse_for_scoring(
+    text: &str,
+    tools: &[ToolSchema],
+    opts: &ParseOptions,
+) -> ParseResult {
+    parse_with(text, tools, opts, false)
+}
+
+fn parse_with(text: &str, tools: &[ToolSchema], opts: &ParseOptions, texts: bool) -> ParseResult {
     let n = text.len();
     let segs = scan(text);
     let mut acc = Acc {
@@ -510,13 +525,14 @@ pub fn parse(text: &str, tools: &[ToolSchema], opts: &ParseOptions) -> ParseResu
                 _ => free.push((seg.start, content)),
             },
             Kind::Think => {
-                let t = trim_ws(content);
                 match reasoning.as_mut() {
-                    Some(r) => {
+                    Some(r) if texts => {
                         r.push('\n');
-                        r.push_str(t);
+                        r.push_str(trim_ws(content));
                     }
-                    None => reasoning = Some(t.to_owned()),
+                    Some(_) => {}
+                    None if texts => reasoning = Some(trim_ws(content).to_owned()),
+                    None => reasoning = Some(String::new()),
                 }
                 if !seg.closed {
                     acc.unclosed(THINK_OPEN, seg, n, opts);
@@ -576,6 +592,7 @@ pub fn parse(text: &str, tools: &[ToolSchema], opts: &ParseOptions) -> ParseResu
         acc.issue(FailureClass::ExtraText, "text after the tool calls".into());
     }
     let answer = match response {
+        _ if !texts => None,
         Some(r) => Some(r.to_owned()),
         None => {
             let parts: Vec<&str> = free
@@ -634,4 +651,48 @@ pub fn parse_batch_truncated(
             },
         )
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn soup() -> impl Strategy<Value = String> {
+        let piece = prop::sample::select(vec![
+            "<think>",
+            "</think>",
+            "<tool_call>",
+            "</tool_call>",
+            "<response>",
+            "</response>",
+            "<function=f>",
+            "<parameter=a>",
+            "</parameter>",
+            "</function>",
+            "{\"name\": \"f\", \"arguments\": {\"a\": 1}}",
+            "[f(a=1)]",
+            "{",
+            "\n",
+            " why ",
+            "done",
+        ]);
+        prop::collection::vec(piece, 0..12).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn parse_for_scoring_is_parse_without_the_text(text in soup(), cut: bool) {
+            let opts = ParseOptions { truncated: cut };
+            let full = parse(&text, &[], &opts);
+            let lean = parse_for_scoring(&text, &[], &opts);
+            prop_assert_eq!(&lean.calls, &full.calls);
+            prop_assert_eq!(lean.failure, full.failure);
+            prop_assert_eq!(&lean.issues, &full.issues);
+            prop_assert_eq!(lean.format, full.format);
+            prop_assert_eq!(lean.reasoning.is_some(), full.reasoning.is_some());
+            prop_assert_eq!(lean.reasoning.as_deref().unwrap_or(""), "");
+            prop_assert_eq!(lean.answer, None);
+        }
+    }
 }

@@ -15,9 +15,11 @@
 //! `additionalProperties` is `true` or a schema (then the extra values are checked against it).
 //! A tool without `parameters` takes no arguments. An object schema without `properties` accepts
 //! any keys.
+use super::json::{map_get, map_has};
 use super::types::{FailureClass, Issue};
 use crate::{Error, Result};
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 /// Nesting limit of a compiled schema (deeper schemas are rejected as malformed).
 const MAX_SCHEMA_DEPTH: usize = 64;
@@ -126,7 +128,7 @@ pub fn json_eq(a: &Value, b: &Value) -> bool {
         (Value::Object(x), Value::Object(y)) => {
             x.len() == y.len()
                 && x.iter()
-                    .all(|(k, p)| y.get(k).is_some_and(|q| json_eq(p, q)))
+                    .all(|(k, p)| map_get(y, k).is_some_and(|q| json_eq(p, q)))
         }
         _ => a == b,
     }
@@ -190,9 +192,13 @@ impl ValueSchema {
     }
 }
 
-/// One tool, compiled from an OpenAI function schema.
+/// One tool, compiled from an OpenAI function schema. Cloning is cheap (one shared, immutable
+/// allocation), so one compiled tool can sit in the tool lists of many tasks.
 #[derive(Clone, Debug)]
-pub struct ToolSchema {
+pub struct ToolSchema(Arc<CompiledTool>);
+
+#[derive(Debug)]
+struct CompiledTool {
     name: String,
     description: Option<String>,
     params: ObjectSchema,
@@ -382,44 +388,44 @@ impl ToolSchema {
             Some(_) => Err(spec_err(&ppath, "expected an object")),
         })()
         .map_err(with_name)?;
-        Ok(ToolSchema {
+        Ok(ToolSchema(Arc::new(CompiledTool {
             name,
             description,
             params,
-        })
+        })))
     }
 
     /// The function name.
     pub fn name(&self) -> &str {
-        &self.name
+        &self.0.name
     }
 
     /// The function description, if the schema has one.
     pub fn description(&self) -> Option<&str> {
-        self.description.as_deref()
+        self.0.description.as_deref()
     }
 
     /// Declared parameter names, in schema order.
     pub fn parameter_names(&self) -> impl Iterator<Item = &str> {
-        self.params.properties.iter().map(|(k, _)| k.as_str())
+        self.0.params.properties.iter().map(|(k, _)| k.as_str())
     }
 
     /// Names of the required parameters.
     pub fn required(&self) -> &[String] {
-        &self.params.required
+        &self.0.params.required
     }
 
     /// The first declared non-null type of parameter `name`; `None` when the parameter is not
     /// declared or declares no type.
     pub fn parameter_kind(&self, name: &str) -> Option<TypeKind> {
-        self.params.property(name).and_then(ValueSchema::primary)
+        self.0.params.property(name).and_then(ValueSchema::primary)
     }
 
     /// Checks a call's arguments against this schema; each problem is a `SchemaViolation` issue
     /// (with `call: None`).
     pub fn validate(&self, arguments: &Map<String, Value>) -> Vec<Issue> {
         let mut out = Vec::new();
-        check_object(arguments, &self.params, &mut String::new(), &mut out);
+        check_object(arguments, &self.0.params, &mut String::new(), &mut out);
         out
     }
 }
@@ -464,7 +470,7 @@ fn check_object(
     out: &mut Vec<Issue>,
 ) {
     for r in &os.required {
-        if !m.contains_key(r) {
+        if !map_has(m, r) {
             let len = push_key(path, r);
             violation(
                 out,
@@ -531,6 +537,26 @@ fn check_value(v: &Value, s: &ValueSchema, path: &mut String, out: &mut Vec<Issu
     }
 }
 
+/// Names the item of a tool list in a compile error (`tools[2]: …`).
+pub(crate) fn at_item(e: Error, i: usize) -> Error {
+    match e {
+        Error::InvalidSpec(msg) => Error::InvalidSpec(format!("tools[{i}]: {msg}")),
+        other => other,
+    }
+}
+
+/// Appends `t`, item `i` of a tool list, to the tools before it; a name already there is an error.
+pub(crate) fn push_unique(out: &mut Vec<ToolSchema>, t: ToolSchema, i: usize) -> Result<()> {
+    if out.iter().any(|o| o.0.name == t.0.name) {
+        return Err(Error::InvalidSpec(format!(
+            "tools[{i}].name: duplicate tool name `{}`",
+            t.0.name
+        )));
+    }
+    out.push(t);
+    Ok(())
+}
+
 /// Compiles a JSON array of tool schemas; errors name the item (`tools[2].function.name: …`).
 /// Two tools with the same name are an error.
 pub fn parse_toolset(v: &Value) -> Result<Vec<ToolSchema>> {
@@ -541,24 +567,15 @@ pub fn parse_toolset(v: &Value) -> Result<Vec<ToolSchema>> {
     };
     let mut out: Vec<ToolSchema> = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        let t = ToolSchema::from_json(item).map_err(|e| match e {
-            Error::InvalidSpec(msg) => Error::InvalidSpec(format!("tools[{i}]: {msg}")),
-            other => other,
-        })?;
-        if out.iter().any(|o| o.name == t.name) {
-            return Err(Error::InvalidSpec(format!(
-                "tools[{i}].name: duplicate tool name `{}`",
-                t.name
-            )));
-        }
-        out.push(t);
+        let t = ToolSchema::from_json(item).map_err(|e| at_item(e, i))?;
+        push_unique(&mut out, t, i)?;
     }
     Ok(out)
 }
 
 /// The tool called `name`, if any.
 pub fn find_tool<'a>(tools: &'a [ToolSchema], name: &str) -> Option<&'a ToolSchema> {
-    tools.iter().find(|t| t.name == name)
+    tools.iter().find(|t| t.0.name == name)
 }
 
 #[cfg(test)]
