@@ -3,7 +3,8 @@
 One step (DESIGN.md "One training step"):
 1. sample `prompts_per_step` tasks and `group_size` trajectories each (multi-turn tool loop);
 2. score each trajectory's outcome (Rust) and, concurrently with step 3, its reasoning (the judge);
-3. recompute the old log-probabilities with the trainer's own model (sampler/trainer mismatch);
+3. recompute the old log-probabilities with the trainer's own model (sampler/trainer mismatch): a
+   separate pass, or, when the step makes a single optimizer update, that update's own forward passes;
 4. compute the advantages (Rust, ALGORITHM.md §1–§4) and run `ppo_epochs` passes of minibatched,
    gradient-accumulated AWPO policy-loss updates (§5);
 5. push the new weights to the rollout engine; log every §7 metric; checkpoint now and then.
@@ -352,8 +353,8 @@ class Trainer:
         with timer("rewards"):
             outcome = score_outcomes(trajectories, self.tasks_by_id, kind=cfg.reward.kind)
         batch = self._pack(trajectories)
-        with timer("old_logprobs"):
-            logp_old = self._logprobs(self.model, batch)
+        with timer("old_logprobs"):  # a single update reads them off its own forward passes (`_update`)
+            logp_old = None if self.single_update else self._logprobs(self.model, batch)
             logp_ref = self._logprobs(self.reference, batch) if self.reference is not None else None
         if self.overlap_judge:
             with timer("judge_wait"):
@@ -368,7 +369,7 @@ class Trainer:
                 outcome_range=cfg.algo.advantage.outcome_range or (outcome.reward_min, outcome.reward_max),
             )
         with timer("update"):
-            loss_metrics = self._update(step, batch, logp_old, logp_ref, adv)
+            loss_metrics, logp_old = self._update(step, batch, logp_old, logp_ref, adv)
         with timer("sync"):
             self._sync_weights()
 
@@ -414,16 +415,29 @@ class Trainer:
             out[chunk, : logp.shape[1]] = logp
         return out
 
+    @property
+    def single_update(self) -> bool:
+        """Whether a step makes one optimizer update (one PPO epoch over one minibatch). Every forward pass
+        of that update then runs on the weights that were there before it, so the old log-probabilities
+        are those passes' own, detached: no separate pass is needed (as in TRL and verl)."""
+        batch = self.cfg.rollout.prompts_per_step * self.cfg.rollout.group_size
+        return self.cfg.trainer.ppo_epochs == 1 and self.cfg.trainer.minibatch_size >= batch
+
     def _update(
         self,
         step: int,
         batch: SequenceBatch,
-        logp_old: torch.Tensor,
+        logp_old: torch.Tensor | None,
         logp_ref: torch.Tensor | None,
         adv: AdvantageBatch,
-    ) -> dict[str, float]:
-        """`ppo_epochs` passes of minibatched AWPO updates (ALGORITHM.md §5)."""
+    ) -> tuple[dict[str, float], torch.Tensor]:
+        """`ppo_epochs` passes of minibatched AWPO updates (ALGORITHM.md §5). `logp_old` None: a single
+        update (`single_update`) that takes them from its own forward passes. Returns the metrics and the
+        old log-probabilities used (B, T-1)."""
         cfg = self.cfg
+        if logp_old is None and not self.single_update:
+            raise ValueError("old log-probabilities are needed when a step makes several updates")
+        old_seen = logp_old if logp_old is not None else torch.zeros(batch.mask.shape, dtype=torch.float32)
         n = batch.input_ids.shape[0]
         advantage = torch.as_tensor(adv.advantage, dtype=torch.float32)  # (B,)
         share = torch.as_tensor(adv.reasoning_share, dtype=torch.float32)  # (B,)
@@ -432,6 +446,7 @@ class Trainer:
         totals: dict[str, float] = {}
         weights: dict[str, float] = {}
         grad_norms: list[float] = []
+        losses: list[float] = []  # each minibatch's loss (the sum of its micro-batches' normalised losses)
         skipped = 0
         self.model.train(False)
         for _ in range(cfg.trainer.ppo_epochs):
@@ -442,13 +457,19 @@ class Trainer:
                 subs = [batch.rows(rows) for rows in micro]
                 norm = LossNormalizer.from_masks([s.mask for s in subs], token_budget=cfg.algo.loss.token_budget)
                 self.optimizer.zero_grad(set_to_none=True)
+                losses.append(0.0)
                 for rows, sub in zip(micro, subs, strict=True):
                     width = sub.mask.shape[1]
                     logp = token_logprobs(self.model, sub, autocast=self.autocast)  # (b, T-1)
                     dev = logp.device
+                    if logp_old is None:  # single update: these weights are the old policy's
+                        old = logp.detach()
+                        old_seen[rows, :width] = old.float().cpu()
+                    else:
+                        old = logp_old[rows, :width].to(dev)
                     out = policy_loss(
                         logp,
-                        logp_old[rows, :width].to(dev),
+                        old,
                         advantage[rows].to(dev),
                         sub.mask.to(dev),
                         norm,
@@ -458,6 +479,7 @@ class Trainer:
                         logp_sampler=sub.sampler_logprobs.to(dev) if pass_sampler else None,
                     )
                     out.loss.backward()
+                    losses[-1] += float(out.loss.detach())
                     for name, value in out.metrics.items():
                         if math.isfinite(value):
                             totals[name] = totals.get(name, 0.0) + value * out.n_tokens
@@ -475,8 +497,9 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         metrics = {name: totals[name] / weights[name] for name in totals if weights[name] > 0}
         metrics["train/grad_norm"] = float(np.mean(grad_norms)) if grad_norms else math.nan
+        metrics[m.POLICY_LOSS] = float(np.mean(losses)) if losses else math.nan
         metrics["train/skipped_updates"] = float(skipped)
-        return metrics
+        return metrics, old_seen
 
     def _sync_weights(self) -> None:
         """Push the policy's weights to the rollout engine (nothing to do when it samples from the policy)."""
