@@ -194,6 +194,18 @@ def test_stops_on_a_final_answer(hf_engine: Any, renderer: Renderer) -> None:
     assert traj.turns[0].calls == []
 
 
+def test_ignore_eos_generates_the_full_budget(hf_engine: Any, renderer: Renderer) -> None:
+    # The same task as above stops at its end-of-turn token after a short answer; with ignore_eos the
+    # turn runs on to max_new_tokens (what fixed-length benchmarks need) and ends the trajectory.
+    task = Task(id="capital", messages=[{"role": "user", "content": "What is the capital of France?"}])
+    config = LoopConfig(max_turns=3, ignore_eos=True, **GREEDY_LOOP)
+    (traj,) = RolloutLoop(hf_engine, renderer, LocalTools([get_weather]), config).run([task])
+    assert traj.finish_reason == "length_budget"
+    assert traj.turns[0].engine_finish == "length"
+    assert traj.num_generated == GREEDY_LOOP["max_new_tokens"]
+    assert renderer.end_of_turn_id in traj.turns[0].generated_ids[:-1]  # it did emit the token, and went on
+
+
 def test_stops_when_a_turn_has_neither_call_nor_answer(hf_engine: Any, renderer: Renderer) -> None:
     # The turn is stopped right after its reasoning: a `<think>` block alone is no call and no answer.
     config = LoopConfig(max_turns=3, stop=["</think>"], **GREEDY_LOOP)

@@ -3,6 +3,7 @@ reload, and a run killed with SIGKILL mid-step resumes to exactly the uninterrup
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import signal
@@ -37,10 +38,14 @@ def test_train_end_to_end(tiny_model_dir: Path, tmp_path: Path) -> None:
     logged = set(steps[1])
     for item, names in m.SECTION_7:
         assert any(n in logged for n in names), f"ALGORITHM.md §7 item not logged: {item}"
-    for stage in ("rollout", "tools", "rewards", "judge_wait", "advantages", "update", "sync"):
+    for stage in m.TIME_STAGES:
         assert f"time/{stage}_s" in logged
+    stages = sum(float(steps[1][f"time/{s}_s"]) for s in m.TIME_STAGES if s != "tools")
+    assert float(steps[1][m.TIME_STEP]) >= stages
     assert any(str(k).startswith("sft/") for r in read_metrics(run / "metrics.jsonl") for k in r)
-    assert (run / "summary.json").exists() and (run / "training_curves.png").stat().st_size > 0
+    assert (run / "training_curves.png").stat().st_size > 0
+    summary = json.loads((run / "summary.json").read_text())
+    assert set(summary["time_per_step_s"]) == {*m.TIME_STAGES, "other", "step"}
 
     checkpoints = sorted((run / "checkpoints").iterdir())
     assert [p.name for p in checkpoints] == ["step-000001", "step-000002"]
@@ -132,3 +137,34 @@ def test_a_run_stopped_during_the_warmup_resumes_it_exactly(tiny_model_dir: Path
     final_b = load_file(str(sorted((stopped / "checkpoints").iterdir())[-1] / "model.safetensors"))
     for name, tensor in final_a.items():
         assert torch.allclose(tensor, final_b[name], atol=1e-6), name
+
+
+class _TwoPassTrainer(Trainer):
+    """The trainer with the separate old-log-prob pass forced on (the reference for the single update)."""
+
+    @property
+    def single_update(self) -> bool:
+        return False
+
+
+def test_single_update_reads_old_logprobs_off_its_own_forward(tiny_model_dir: Path, tmp_path: Path) -> None:
+    # batch = 2 prompts x 2 = 4 = minibatch: one optimizer update, no separate old-log-prob pass. It must
+    # give what the separate pass gives (same rollouts: same seed and weights), and a ratio of exactly 1.
+    def overrides(run: str) -> list[str]:
+        base = [*tiny_overrides(tiny_model_dir, tmp_path / run), "trainer.minibatch_size=4"]
+        # room for the tiny tokenizer's long prompts, so that every trajectory has loss tokens
+        return [*base, "rollout.loop.max_total_tokens=4000", "trainer.steps=1", "warmup.enabled=false"]
+
+    one = Trainer(load_config(None, [*overrides("one"), "eval.at_start=false"]))
+    two = _TwoPassTrainer(load_config(None, [*overrides("two"), "eval.at_start=false"]))
+    try:
+        assert one.single_update and not two.single_update
+        got, want = one.train_step(1), two.train_step(1)
+        assert got[m.POLICY_RATIO_MEAN] == 1.0 and got[m.POLICY_RATIO_CLIP_FRAC] == 0.0
+        for key in (m.POLICY_LOSS, "train/grad_norm", "rollout/logprob_mismatch/abs_mean", m.POLICY_RATIO_MEAN):
+            assert math.isclose(got[key], want[key], rel_tol=1e-4, abs_tol=1e-5), key
+        for (name, a), (_, b) in zip(one.model.named_parameters(), two.model.named_parameters(), strict=True):
+            assert torch.allclose(a, b, atol=1e-6), name
+    finally:
+        one.close()
+        two.close()

@@ -60,6 +60,8 @@ class LoopConfig(BaseModel):
         temperature (`float`, defaults to `1.0`): sampling temperature (0 = greedy).
         top_p (`float`, defaults to `1.0`): nucleus mass (1.0 = off).
         stop (`list[str]`, defaults to `[]`): extra stop strings; the model's end-of-turn token always stops a turn.
+        ignore_eos (`bool`, defaults to `False`): never stop at the end-of-turn token, so every turn generates
+            its full token budget (and ends the trajectory by length). For benchmarks at fixed lengths only.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -71,6 +73,7 @@ class LoopConfig(BaseModel):
     temperature: float = Field(1.0, ge=0.0, description="Sampling temperature (0 = greedy).")
     top_p: float = Field(1.0, gt=0.0, le=1.0, description="Nucleus mass (1.0 = off).")
     stop: list[str] = Field(default_factory=list, description="Extra stop strings.")
+    ignore_eos: bool = Field(False, description="Never stop at end-of-turn (fixed-length benchmarks only).")
 
     @model_validator(mode="after")
     def _budgets(self) -> LoopConfig:
@@ -263,6 +266,7 @@ class RolloutLoop:
                     top_p=cfg.top_p,
                     max_new_tokens=limit,
                     stop=tuple(cfg.stop),
+                    ignore_eos=cfg.ignore_eos,
                     seed=turn_seed(seed, s.index, turn),
                 )
                 for s, limit in zip(active, limits, strict=True)

@@ -97,6 +97,25 @@ THROUGHPUT_ROLLOUT_TOKENS_PER_S = "throughput/rollout_tokens_per_s"
 THROUGHPUT_SCORING_TOKENS_PER_S = "throughput/scoring_tokens_per_s"
 THROUGHPUT_UPDATE_TOKENS_PER_S = "throughput/update_tokens_per_s"
 
+# --- time split of a step (seconds, `time/<stage>_s`; `tools` is part of `rollout`) ---
+TIME_STAGES: tuple[str, ...] = (
+    "rollout",
+    "tools",
+    "judge_wait",
+    "rewards",
+    "old_logprobs",
+    "advantages",
+    "update",
+    "sync",
+)
+TIME_STEP = "time/step_s"  # wall time of the whole step: every stage, packing and metrics (not the log write)
+
+
+def time_stage(stage: str) -> str:
+    """The metric of one stage's seconds, e.g. `time/rollout_s`."""
+    return f"time/{stage}_s"
+
+
 OTHER_METRICS: tuple[str, ...] = (
     JUDGE_FAILURE_FRAC,
     JUDGE_LATENCY_S_MEAN,

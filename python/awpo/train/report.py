@@ -10,6 +10,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from awpo.train.metrics import TIME_STAGES, TIME_STEP, time_stage
+
 # Panels of the plot: (title, metric names). Missing metrics are skipped, so a GRPO run (no gate)
 # still gets its reward panels.
 PLOT_PANELS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -74,6 +76,51 @@ def summary_table(rows: Sequence[tuple[str, dict[str, float]]], columns: Sequenc
         table.add_column(column, justify="right")
     for stage, values in rows:
         table.add_row(stage, *(_fmt(values.get(c, math.nan)) for c in columns))
+    return table
+
+
+# Rows of the time-split table: (label, stage). `tools` runs inside `rollout`, so it is not added to the sum.
+TIME_ROWS: tuple[tuple[str, str], ...] = (
+    ("rollout", "rollout"),
+    ("  of which tools", "tools"),
+    ("judge (wait)", "judge_wait"),
+    ("rewards", "rewards"),
+    ("old log-probs", "old_logprobs"),
+    ("advantages", "advantages"),
+    ("update", "update"),
+    ("sync", "sync"),
+)
+
+
+def time_split(records: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """Mean seconds per step of each stage over the records that carry a step time (the AWPO steps), plus
+    `other` (the step's wall time not in any stage: packing, metrics, logging) and `step`. Empty when no
+    step was logged."""
+    steps = [r for r in records if isinstance(r.get(TIME_STEP), (int, float))]
+    if not steps:
+        return {}
+
+    def mean(name: str) -> float:
+        values = [float(r[name]) for r in steps if isinstance(r.get(name), (int, float))]
+        return sum(values) / len(values) if values else 0.0
+
+    out = {stage: mean(time_stage(stage)) for stage in TIME_STAGES}
+    out["step"] = mean(TIME_STEP)
+    out["other"] = max(0.0, out["step"] - sum(v for k, v in out.items() if k not in ("tools", "step")))
+    return out
+
+
+def time_split_table(split: dict[str, float], *, steps: int) -> Table:
+    """Mean seconds per step and share of the step for each stage (from `time_split`)."""
+    table = Table(title=f"time per step (mean of {steps} steps)")
+    table.add_column("stage")
+    table.add_column("s/step", justify="right")
+    table.add_column("share", justify="right")
+    total = split.get("step", 0.0)
+    for label, stage in (*TIME_ROWS, ("other", "other"), ("step", "step")):
+        seconds = split.get(stage, 0.0)
+        share = f"{100 * seconds / total:.1f}%" if total > 0 else "–"
+        table.add_row(label, f"{seconds:.3f}", share)
     return table
 
 

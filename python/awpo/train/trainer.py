@@ -3,7 +3,8 @@
 One step (DESIGN.md "One training step"):
 1. sample `prompts_per_step` tasks and `group_size` trajectories each (multi-turn tool loop);
 2. score each trajectory's outcome (Rust) and, concurrently with step 3, its reasoning (the judge);
-3. recompute the old log-probabilities with the trainer's own model (sampler/trainer mismatch);
+3. recompute the old log-probabilities with the trainer's own model (sampler/trainer mismatch): a
+   separate pass, or, when the step makes a single optimizer update, that update's own forward passes;
 4. compute the advantages (Rust, ALGORITHM.md §1–§4) and run `ppo_epochs` passes of minibatched,
    gradient-accumulated AWPO policy-loss updates (§5);
 5. push the new weights to the rollout engine; log every §7 metric; checkpoint now and then.
@@ -45,7 +46,7 @@ from awpo.tools.builtin import all_tools
 from awpo.tools.sandbox import Sandbox
 from awpo.train import metrics as m
 from awpo.train.checkpoint import CheckpointManager, TrainerState, capture_rng, load_checkpoint, restore_rng
-from awpo.train.report import plot_curves, print_table, summary_table
+from awpo.train.report import plot_curves, print_table, summary_table, time_split, time_split_table
 from awpo.train.scoring import exact_call_correct, judge_items, score_outcomes
 from awpo.train.sequences import SequenceBatch, micro_batches, pack, token_logprobs
 from awpo.train.sft import SftProgress, build_examples, make_sft_optimizer, run_sft
@@ -332,6 +333,7 @@ class Trainer:
     def train_step(self, step: int) -> dict[str, float]:
         """One AWPO step; returns (and logs) its metrics."""
         cfg = self.cfg
+        step_start = time.perf_counter()
         timer = StepTimer()
         tasks = self.sampler.next(cfg.rollout.prompts_per_step)
         group = cfg.rollout.group_size
@@ -351,8 +353,8 @@ class Trainer:
         with timer("rewards"):
             outcome = score_outcomes(trajectories, self.tasks_by_id, kind=cfg.reward.kind)
         batch = self._pack(trajectories)
-        with timer("old_logprobs"):
-            logp_old = self._logprobs(self.model, batch)
+        with timer("old_logprobs"):  # a single update reads them off its own forward passes (`_update`)
+            logp_old = None if self.single_update else self._logprobs(self.model, batch)
             logp_ref = self._logprobs(self.reference, batch) if self.reference is not None else None
         if self.overlap_judge:
             with timer("judge_wait"):
@@ -367,7 +369,7 @@ class Trainer:
                 outcome_range=cfg.algo.advantage.outcome_range or (outcome.reward_min, outcome.reward_max),
             )
         with timer("update"):
-            loss_metrics = self._update(step, batch, logp_old, logp_ref, adv)
+            loss_metrics, logp_old = self._update(step, batch, logp_old, logp_ref, adv)
         with timer("sync"):
             self._sync_weights()
 
@@ -382,8 +384,8 @@ class Trainer:
         values["judge/latency_s/total"] = judge_s
         values["train/lr"] = float(self.scheduler.get_last_lr()[0])
         for stage, seconds in timer.seconds.items():
-            values[f"time/{stage}_s"] = seconds
-        values["time/step_s"] = sum(v for k, v in timer.seconds.items() if k != "tools")
+            values[m.time_stage(stage)] = seconds
+        values[m.TIME_STEP] = time.perf_counter() - step_start
         self.buffer.update(values)
         flushed = self.buffer.flush()
         self.tracker.log(step, flushed)
@@ -413,16 +415,29 @@ class Trainer:
             out[chunk, : logp.shape[1]] = logp
         return out
 
+    @property
+    def single_update(self) -> bool:
+        """Whether a step makes one optimizer update (one PPO epoch over one minibatch). Every forward pass
+        of that update then runs on the weights that were there before it, so the old log-probabilities
+        are those passes' own, detached: no separate pass is needed (as in TRL and verl)."""
+        batch = self.cfg.rollout.prompts_per_step * self.cfg.rollout.group_size
+        return self.cfg.trainer.ppo_epochs == 1 and self.cfg.trainer.minibatch_size >= batch
+
     def _update(
         self,
         step: int,
         batch: SequenceBatch,
-        logp_old: torch.Tensor,
+        logp_old: torch.Tensor | None,
         logp_ref: torch.Tensor | None,
         adv: AdvantageBatch,
-    ) -> dict[str, float]:
-        """`ppo_epochs` passes of minibatched AWPO updates (ALGORITHM.md §5)."""
+    ) -> tuple[dict[str, float], torch.Tensor]:
+        """`ppo_epochs` passes of minibatched AWPO updates (ALGORITHM.md §5). `logp_old` None: a single
+        update (`single_update`) that takes them from its own forward passes. Returns the metrics and the
+        old log-probabilities used (B, T-1)."""
         cfg = self.cfg
+        if logp_old is None and not self.single_update:
+            raise ValueError("old log-probabilities are needed when a step makes several updates")
+        old_seen = logp_old if logp_old is not None else torch.zeros(batch.mask.shape, dtype=torch.float32)
         n = batch.input_ids.shape[0]
         advantage = torch.as_tensor(adv.advantage, dtype=torch.float32)  # (B,)
         share = torch.as_tensor(adv.reasoning_share, dtype=torch.float32)  # (B,)
@@ -431,6 +446,7 @@ class Trainer:
         totals: dict[str, float] = {}
         weights: dict[str, float] = {}
         grad_norms: list[float] = []
+        losses: list[float] = []  # each minibatch's loss (the sum of its micro-batches' normalised losses)
         skipped = 0
         self.model.train(False)
         for _ in range(cfg.trainer.ppo_epochs):
@@ -441,13 +457,19 @@ class Trainer:
                 subs = [batch.rows(rows) for rows in micro]
                 norm = LossNormalizer.from_masks([s.mask for s in subs], token_budget=cfg.algo.loss.token_budget)
                 self.optimizer.zero_grad(set_to_none=True)
+                losses.append(0.0)
                 for rows, sub in zip(micro, subs, strict=True):
                     width = sub.mask.shape[1]
                     logp = token_logprobs(self.model, sub, autocast=self.autocast)  # (b, T-1)
                     dev = logp.device
+                    if logp_old is None:  # single update: these weights are the old policy's
+                        old = logp.detach()
+                        old_seen[rows, :width] = old.float().cpu()
+                    else:
+                        old = logp_old[rows, :width].to(dev)
                     out = policy_loss(
                         logp,
-                        logp_old[rows, :width].to(dev),
+                        old,
                         advantage[rows].to(dev),
                         sub.mask.to(dev),
                         norm,
@@ -457,6 +479,7 @@ class Trainer:
                         logp_sampler=sub.sampler_logprobs.to(dev) if pass_sampler else None,
                     )
                     out.loss.backward()
+                    losses[-1] += float(out.loss.detach())
                     for name, value in out.metrics.items():
                         if math.isfinite(value):
                             totals[name] = totals.get(name, 0.0) + value * out.n_tokens
@@ -474,8 +497,9 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         metrics = {name: totals[name] / weights[name] for name in totals if weights[name] > 0}
         metrics["train/grad_norm"] = float(np.mean(grad_norms)) if grad_norms else math.nan
+        metrics[m.POLICY_LOSS] = float(np.mean(losses)) if losses else math.nan
         metrics["train/skipped_updates"] = float(skipped)
-        return metrics
+        return metrics, old_seen
 
     def _sync_weights(self) -> None:
         """Push the policy's weights to the rollout engine (nothing to do when it samples from the policy)."""
@@ -592,8 +616,17 @@ class Trainer:
         if rows:
             print_table(summary_table(rows, SUMMARY_COLUMNS, title="held-out evaluation"))
         records = read_metrics(self.tracker.path)
+        step_records = [r for r in records if int(r.get("step", 0)) > 0 and m.TIME_STEP in r]
+        split = time_split(step_records)
+        if split:
+            print_table(time_split_table(split, steps=len(step_records)))
         plot = plot_curves(records, self.out_dir / "training_curves.png")
-        summary = {"evals": dict(evals), "steps": self.state.step, "plot": str(plot) if plot else None}
+        summary = {
+            "evals": dict(evals),
+            "steps": self.state.step,
+            "time_per_step_s": split,
+            "plot": str(plot) if plot else None,
+        }
         (self.out_dir / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
         self.close()
 
@@ -604,7 +637,7 @@ class Trainer:
         self.sandbox.close()
 
 
-_HISTORY_KEYS = (m.REWARD_OUTCOME_MEAN, m.REWARD_REASONING_MEAN, m.AWPO_GATE_MEAN, m.POLICY_LOSS, "time/step_s")
+_HISTORY_KEYS = (m.REWARD_OUTCOME_MEAN, m.REWARD_REASONING_MEAN, m.AWPO_GATE_MEAN, m.POLICY_LOSS, m.TIME_STEP)
 
 
 def _step_line(step: int, total: int, values: Mapping[str, float]) -> str:
@@ -614,9 +647,9 @@ def _step_line(step: int, total: int, values: Mapping[str, float]) -> str:
     return (
         f"step {step}/{total}  outcome {g(m.REWARD_OUTCOME_MEAN):.3f}  reasoning {g(m.REWARD_REASONING_MEAN):.3f}  "
         f"gate {g(m.AWPO_GATE_MEAN):.2f}  loss {g(m.POLICY_LOSS):.4f}  | "
-        f"rollout {g('time/rollout_s'):.1f}s (tools {g('time/tools_s'):.1f}s)  "
-        f"judge {g('judge/latency_s/total'):.1f}s  "
-        f"rewards {g('time/rewards_s') * 1e3:.1f}ms  adv {g('time/advantages_s') * 1e3:.2f}ms  "
+        f"{g(m.TIME_STEP):.1f}s: rollout {g('time/rollout_s'):.1f}s (tools {g('time/tools_s'):.2f}s)  "
+        f"judge {g('time/judge_wait_s'):.1f}s  rewards {g('time/rewards_s') * 1e3:.1f}ms  "
+        f"old-logp {g('time/old_logprobs_s'):.1f}s  adv {g('time/advantages_s') * 1e3:.2f}ms  "
         f"update {g('time/update_s'):.1f}s  sync {g('time/sync_s'):.2f}s"
     )
 
