@@ -91,6 +91,10 @@ class DataConfig(_Section):
             `"builtin:heldout"` (families never trained on), `"builtin:validation"` (unseen items of the
             trained families), or a JSONL file.
         eval_size (`int`, defaults to `32`): held-out tasks per evaluation (the first N, fixed order).
+        max_prompt_tokens (`int | None`, defaults to `None`): training tasks whose rendered prompt (tools
+            and system prompt included) is longer are left out, counted in the log. `None`: what leaves
+            one full turn inside the budget, `rollout.loop.max_total_tokens - rollout.loop.max_new_tokens`.
+            Held-out tasks are never dropped.
         builtin (`GeneratorConfig`, defaults to `GeneratorConfig()`): options of the built-in generator.
     """
 
@@ -98,6 +102,7 @@ class DataConfig(_Section):
     format: Literal["awpo", "xlam", "toolace", "toolrl"] = Field("awpo", description="Format of task files.")
     eval: str = Field("builtin:heldout", description="Held-out tasks for the progress evaluations.")
     eval_size: int = Field(32, ge=1, description="Held-out tasks per evaluation.")
+    max_prompt_tokens: int | None = Field(None, ge=1, description="Longest training prompt kept (tokens).")
     builtin: GeneratorConfig = Field(default_factory=GeneratorConfig, description="Built-in generator options.")
 
 

@@ -8,7 +8,7 @@ from awpo.config import DataConfig
 from awpo.data.generator import GeneratorConfig
 from awpo.data.schema import Task
 from awpo.errors import AwpoError
-from awpo.train.tasks import TaskSampler, load_eval_tasks, load_train_tasks
+from awpo.train.tasks import TaskSampler, drop_overlong, load_eval_tasks, load_train_tasks
 
 
 def _tasks(n: int) -> list[Task]:
@@ -54,3 +54,17 @@ def test_bfcl_tasks_are_refused_for_training(tmp_path: object) -> None:
     path.write_text(task.model_dump_json() + "\n")
     with pytest.raises(AwpoError, match="never train"):
         load_train_tasks(DataConfig(train=str(path)))
+
+
+def test_drop_overlong_keeps_prompts_within_the_limit_and_logs_the_count(caplog: pytest.LogCaptureFixture) -> None:
+    tasks = load_train_tasks(DataConfig(builtin=GeneratorConfig(per_family=3)))
+    length = {t.id: len(str(t.messages)) + len(str(t.tools)) for t in tasks}  # a stand-in token count
+    limit = sorted(length.values())[len(tasks) // 2]
+    with caplog.at_level("INFO", logger="awpo.train.tasks"):
+        kept = drop_overlong(tasks, lambda t: length[t.id], limit)
+    assert kept == [t for t in tasks if length[t.id] <= limit]  # order kept
+    assert 0 < len(kept) < len(tasks)
+    assert f"left out {len(tasks) - len(kept)} of {len(tasks)}" in caplog.text
+    assert drop_overlong(tasks, lambda t: length[t.id], max(length.values())) == tasks
+    with pytest.raises(AwpoError, match="max_prompt_tokens"):
+        drop_overlong(tasks, lambda t: length[t.id], min(length.values()) - 1)

@@ -73,7 +73,8 @@ def summary_table(rows: Sequence[tuple[str, dict[str, float]]], columns: Sequenc
     table = Table(title=title)
     table.add_column("stage")
     for column in columns:
-        table.add_column(column, justify="right")
+        # "eval/reward/outcome/mean" -> "reward/outcome/mean", folded rather than cut on a narrow terminal
+        table.add_column(column.split("/", 1)[-1], justify="right", overflow="fold")
     for stage, values in rows:
         table.add_row(stage, *(_fmt(values.get(c, math.nan)) for c in columns))
     return table

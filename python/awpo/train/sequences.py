@@ -86,32 +86,107 @@ def autocast_context(device: torch.device, enabled: bool) -> contextlib.Abstract
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
 
 
+def update_mode(model: torch.nn.Module) -> None:
+    """Put `model` in the mode its updates run in: eval everywhere (no dropout, so updates are
+    deterministic and resume is exact), except that layers set up for gradient checkpointing are marked
+    training, because transformers checkpoints a layer only in training mode. Their own submodules
+    (attention, MLP) stay in eval mode, so no dropout comes back."""
+    model.eval()
+    for module in model.modules():
+        if getattr(module, "gradient_checkpointing", False) is True:
+            module.training = True
+
+
+def _checkpointing_active(model: torch.nn.Module) -> bool:
+    return any(getattr(m, "gradient_checkpointing", False) is True and m.training for m in model.modules())
+
+
 def token_logprobs(model: torch.nn.Module, batch: SequenceBatch, *, autocast: bool = False) -> Tensor:
     """(B, T-1) float32 log p(x[t+1] | x[:t+1]) under `model` (with grad when enabled).
 
     Only positions from the batch's first loss-masked target on get logits (`logits_to_keep`): the
     prompt is most of a tool-use sequence, and the LM head over a 49k vocabulary is ~20% of a small
     model's compute. Earlier positions are 0 (they are masked out of every loss).
+
+    When the rows share a prefix (a group's G samples of one prompt), the prefix runs once and its
+    key/value cache is repeated for every row (`shared_prefix_length`): the same numbers and the same
+    gradients (the cache is part of the autograd graph), with the prompt's compute paid once instead
+    of G times.
     """
     device = next(model.parameters()).device
     input_ids = batch.input_ids.to(device)
     masked_cols = batch.mask.any(dim=0).nonzero()
     first = int(masked_cols[0]) if masked_cols.numel() else 0
-    keep = input_ids.shape[1] - first  # logits of positions first .. T-1 (the last one predicts nothing)
     attention_mask = batch.attention_mask.to(device)
+    prefix = min(shared_prefix_length(batch), first + 1)
     with autocast_context(device, autocast):
-        try:
-            logits = model(
-                input_ids=input_ids, attention_mask=attention_mask, use_cache=False, logits_to_keep=keep
-            ).logits
-        except TypeError as err:  # a model class without `logits_to_keep`: full logits, then slice
-            if "logits_to_keep" not in str(err):
-                raise
-            logits = model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits[:, first:]
+        logits = None
+        # transformers turns the cache off in checkpointed layers, so that path has nothing to share
+        if prefix >= _MIN_SHARED_PREFIX and input_ids.shape[0] > 1 and not _checkpointing_active(model):
+            logits = _shared_prefix_logits(model, input_ids, attention_mask, prefix, first)
+        if logits is None:
+            logits = _plain_logits(model, input_ids, attention_mask, first)
     picked = _gather_logprobs(logits[:, :-1], input_ids[:, first + 1 :])  # (B, T-1-first)
     if first == 0:
         return picked
     return torch.cat([picked.new_zeros((picked.shape[0], first)), picked], dim=1)
+
+
+# Below this many shared tokens the extra forward call costs more than the repeated prefix saves.
+_MIN_SHARED_PREFIX = 16
+
+
+def shared_prefix_length(batch: SequenceBatch) -> int:
+    """Tokens that every row of `batch` has in common from the start (real tokens only), leaving each
+    row at least one token of its own."""
+    ids, attn = batch.input_ids, batch.attention_mask
+    if ids.shape[0] < 2:
+        return 0
+    shortest = int(attn.sum(dim=1).min())
+    same = (ids == ids[:1]).all(dim=0)[: max(shortest - 1, 0)]
+    differ = (~same).nonzero()
+    return int(differ[0]) if differ.numel() else int(same.shape[0])
+
+
+def _plain_logits(model: torch.nn.Module, input_ids: Tensor, attention_mask: Tensor, first: int) -> Tensor:
+    """Logits of positions `first` .. T-1, one forward pass over the whole batch."""
+    keep = input_ids.shape[1] - first
+    try:
+        return model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False, logits_to_keep=keep).logits
+    except TypeError as err:  # a model class without `logits_to_keep`: full logits, then slice
+        if "logits_to_keep" not in str(err):
+            raise
+        return model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits[:, first:]
+
+
+def _shared_prefix_logits(
+    model: torch.nn.Module, input_ids: Tensor, attention_mask: Tensor, prefix: int, first: int
+) -> Tensor | None:
+    """Logits of positions `first` .. T-1 (`first` >= `prefix` - 1): the shared `prefix` runs once with
+    a batch of one, its cache is repeated for every row, then the rows' own tokens run on top of it.
+    None when the model cannot do this (no cache or no `logits_to_keep`): the caller takes the plain path."""
+    rows, width = input_ids.shape
+    try:
+        head = model(input_ids=input_ids[:1, :prefix], use_cache=True, logits_to_keep=1)
+    except TypeError:
+        return None
+    cache = head.past_key_values
+    if cache is None or not hasattr(cache, "batch_repeat_interleave"):
+        return None
+    cache.batch_repeat_interleave(rows)
+    positions = torch.arange(prefix, width, device=input_ids.device).expand(rows, -1)
+    tail = model(
+        input_ids=input_ids[:, prefix:],
+        attention_mask=attention_mask,  # past + current, as with generation
+        position_ids=positions,
+        past_key_values=cache,
+        use_cache=True,
+        logits_to_keep=width - max(first, prefix),
+    ).logits
+    if first >= prefix:
+        return tail
+    # first == prefix - 1: the first needed logit is the prefix's last, the same for every row
+    return torch.cat([head.logits[:, -1:].expand(rows, -1, -1), tail], dim=1)
 
 
 def _gather_logprobs(logits: Tensor, targets: Tensor) -> Tensor:

@@ -23,7 +23,7 @@ from awpo.config import WarmupConfig
 from awpo.data.generator import demonstration
 from awpo.data.schema import Task
 from awpo.rollout.render import Renderer, ToolObservation
-from awpo.train.sequences import SequenceBatch, micro_batches, pack, token_logprobs
+from awpo.train.sequences import SequenceBatch, micro_batches, pack, token_logprobs, update_mode
 
 logger = logging.getLogger(__name__)
 
@@ -134,6 +134,7 @@ def run_sft(
     stops early, at a step boundary, when `should_stop()` turns true. Returns the progress reached.
     """
     params = [p for p in model.parameters() if p.requires_grad]
+    update_mode(model)  # no dropout; gradient checkpointing (when enabled) active
     if optimizer is None:
         optimizer = make_sft_optimizer(model, cfg)
     progress = progress or SftProgress()

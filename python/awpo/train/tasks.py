@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from awpo.config import DataConfig
@@ -44,6 +44,25 @@ def load_eval_tasks(cfg: DataConfig) -> list[Task]:
     # spread the sample over families and kinds rather than taking one family's first tasks
     order = sorted(range(len(tasks)), key=lambda i: (i % max(1, len(tasks) // cfg.eval_size), i))
     return [tasks[i] for i in order[: cfg.eval_size]]
+
+
+def drop_overlong(tasks: Sequence[Task], prompt_length: Callable[[Task], int], limit: int) -> list[Task]:
+    """The tasks whose prompt has at most `limit` tokens (the dropped ones are counted in the log).
+
+    A prompt that fills the token budget leaves the model no room to answer, so its group is all
+    truncated, ties and teaches nothing while costing a full forward and backward pass.
+    """
+    kept = [t for t in tasks if prompt_length(t) <= limit]
+    if len(kept) < len(tasks):
+        logger.info(
+            "data: left out %d of %d training tasks whose prompt is longer than %d tokens (data.max_prompt_tokens)",
+            len(tasks) - len(kept),
+            len(tasks),
+            limit,
+        )
+    if not kept:
+        raise ConfigError(f"data.max_prompt_tokens: no training task has a prompt of at most {limit} tokens")
+    return kept
 
 
 class TaskSampler:

@@ -48,9 +48,9 @@ from awpo.train import metrics as m
 from awpo.train.checkpoint import CheckpointManager, TrainerState, capture_rng, load_checkpoint, restore_rng
 from awpo.train.report import plot_curves, print_table, summary_table, time_split, time_split_table
 from awpo.train.scoring import exact_call_correct, judge_items, score_outcomes
-from awpo.train.sequences import SequenceBatch, micro_batches, pack, token_logprobs
+from awpo.train.sequences import SequenceBatch, micro_batches, pack, token_logprobs, update_mode
 from awpo.train.sft import SftProgress, build_examples, make_sft_optimizer, run_sft
-from awpo.train.tasks import TaskSampler, load_eval_tasks, load_train_tasks
+from awpo.train.tasks import TaskSampler, drop_overlong, load_eval_tasks, load_train_tasks
 from awpo.train.tracking import MetricsBuffer, MetricsTracker
 
 logger = logging.getLogger("awpo.train")
@@ -58,6 +58,7 @@ logger = logging.getLogger("awpo.train")
 STAGES = ("start", "after warm-up", "after AWPO")
 SUMMARY_COLUMNS = (
     "eval/exact_call_acc",
+    "eval/exact_call_acc/call_tasks",
     "eval/reward/outcome/mean",
     "eval/reward/reasoning/mean",
     "eval/well_formed_call_frac",
@@ -140,7 +141,7 @@ class Trainer:
             self.model = _with_lora(self.model, cfg, checkpoint.path if checkpoint is not None else None)
         if cfg.model.gradient_checkpointing:
             self.model.gradient_checkpointing_enable()
-        self.model.eval()  # no dropout: updates are deterministic, so resume is exact
+        update_mode(self.model)  # no dropout: updates are deterministic, so resume is exact
         self.autocast = resolve_autocast(cfg.model.autocast, self.device)
         self.pad_id = int(self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0)
         self.renderer = Renderer(self.tokenizer)
@@ -173,7 +174,11 @@ class Trainer:
             self.reference.requires_grad_(False)
 
         # --- data ---
-        self.train_tasks = load_train_tasks(cfg.data)
+        self.train_tasks = drop_overlong(
+            load_train_tasks(cfg.data),
+            lambda t: len(self.renderer.prompt_ids(t.messages, t.tools)),
+            cfg.data.max_prompt_tokens or cfg.rollout.loop.max_total_tokens - cfg.rollout.loop.max_new_tokens,
+        )
         self.eval_tasks = load_eval_tasks(cfg.data)
         self.tasks_by_id: dict[str, Task] = {t.id: t for t in self.train_tasks + self.eval_tasks}
         self.sampler = TaskSampler(self.train_tasks, cfg.trainer.seed)
@@ -242,7 +247,7 @@ class Trainer:
         stop = _StopRequest()
         with stop:
             if cfg.eval.at_start and "start" not in evals:
-                evals["start"] = self.evaluate(step=0)
+                evals["start"] = self.evaluate(step=0, label="start")
             self.state.data_position["evals"] = evals
             warmed_up_now = False
             if cfg.warmup.enabled and not self.state.data_position.get("warmup_done"):
@@ -253,7 +258,7 @@ class Trainer:
                 self.state.data_position["warmup_done"] = True
                 warmed_up_now = True
                 if cfg.eval.at_start:
-                    evals["after warm-up"] = self.evaluate(step=0)
+                    evals["after warm-up"] = self.evaluate(step=0, label="after warm-up")
             self.state.data_position["evals"] = evals
             start = self.state.step
             # the step whose weights are on disk; None when this invocation changed them since
@@ -266,7 +271,7 @@ class Trainer:
                 if cfg.eval.every and step % cfg.eval.every == 0 and not last:
                     self.evaluate(step=step)
                 if last and cfg.eval.at_start:
-                    evals["after AWPO"] = self.evaluate(step=step)
+                    evals["after AWPO"] = self.evaluate(step=step, label="after AWPO")
                 if step % cfg.output.save_every == 0 or last or stop.requested:
                     saved = step
                     self.save(step, evals)
@@ -448,11 +453,14 @@ class Trainer:
         grad_norms: list[float] = []
         losses: list[float] = []  # each minibatch's loss (the sum of its micro-batches' normalised losses)
         skipped = 0
-        self.model.train(False)
+        update_mode(self.model)  # the hf engine may have switched modes while sampling
         for _ in range(cfg.trainer.ppo_epochs):
             order = torch.randperm(n, generator=generator).tolist()
             for start in range(0, n, cfg.trainer.minibatch_size):
-                minibatch = order[start : start + cfg.trainer.minibatch_size]
+                # Rows come task by task, so sorting puts a group's samples of one prompt in the same
+                # micro-batch, where the prompt's forward runs once (`token_logprobs`). Which rows share a
+                # micro-batch does not change the accumulated gradient.
+                minibatch = sorted(order[start : start + cfg.trainer.minibatch_size])
                 micro = list(micro_batches(minibatch, cfg.trainer.micro_batch_size))
                 subs = [batch.rows(rows) for rows in micro]
                 norm = LossNormalizer.from_masks([s.mask for s in subs], token_budget=cfg.algo.loss.token_budget)
@@ -555,18 +563,23 @@ class Trainer:
         }
 
     # ------------------------------------------------------------------------------------------
-    def evaluate(self, *, step: int) -> dict[str, float]:
+    def evaluate(self, *, step: int, label: str | None = None) -> dict[str, float]:
         """Greedy held-out evaluation: exact-call accuracy, outcome and reasoning rewards, format rate."""
         start = time.perf_counter()
         trajectories = self.eval_loop.run(self.eval_tasks, samples_per_task=1, seed=0)
         outcome = score_outcomes(trajectories, self.tasks_by_id, kind=self.cfg.reward.kind)
         judged = self.judge.score(judge_items(trajectories, self.tasks_by_id))
         correct = [exact_call_correct(t, self.tasks_by_id[t.task_id]) for t in trajectories]
-        expect_calls = [t for t in trajectories if self.tasks_by_id[t.task_id].answer.tool_calls]
+        calls_expected = [bool(self.tasks_by_id[t.task_id].answer.tool_calls) for t in trajectories]
+        expect_calls = [t for t, wanted in zip(trajectories, calls_expected, strict=True) if wanted]
         well_formed = [bool(t.turns) and t.turns[0].failure == "ok" for t in expect_calls]
+        # A model that never calls a tool is right on every abstention task: the accuracy on the tasks
+        # that need calls shows what the training taught.
+        correct_on_calls = [ok for ok, wanted in zip(correct, calls_expected, strict=True) if wanted]
         present = judged.scores[~np.isnan(judged.scores)]
         values = {
             "eval/exact_call_acc": float(np.mean(correct)),
+            "eval/exact_call_acc/call_tasks": float(np.mean(correct_on_calls)) if correct_on_calls else math.nan,
             "eval/reward/outcome/mean": float(np.mean(outcome.total)),
             "eval/reward/reasoning/mean": float(np.mean(present)) if present.size else math.nan,
             "eval/well_formed_call_frac": float(np.mean(well_formed)) if well_formed else math.nan,
@@ -577,9 +590,11 @@ class Trainer:
             values[f"eval/{m.reward_outcome_component(name)}"] = float(np.mean(comp))
         self.tracker.log(step, values)
         logger.info(
-            "eval (step %d): exact-call acc %.3f, outcome %.3f, reasoning %.3f, well-formed calls %.3f (%.0f s)",
-            step,
+            "eval (%s): exact-call acc %.3f (%.3f on tasks that need calls), outcome %.3f, reasoning %.3f, "
+            "well-formed calls %.3f (%.0f s)",
+            label or f"step {step}",
             values["eval/exact_call_acc"],
+            values["eval/exact_call_acc/call_tasks"],
             values["eval/reward/outcome/mean"],
             values["eval/reward/reasoning/mean"],
             values["eval/well_formed_call_frac"],
