@@ -26,6 +26,7 @@ from typing import Any
 STAGES = ("start", "after warm-up", "after AWPO")
 COLUMNS = {
     "eval/exact_call_acc": "exact-call acc",
+    "eval/exact_call_acc/call_tasks": "exact-call acc (call tasks)",
     "eval/reward/outcome/mean": "outcome",
     "eval/reward/reasoning/mean": "reasoning",
     "eval/well_formed_call_frac": "well-formed",
