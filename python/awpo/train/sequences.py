@@ -152,11 +152,13 @@ def _plain_logits(model: torch.nn.Module, input_ids: Tensor, attention_mask: Ten
     """Logits of positions `first` .. T-1, one forward pass over the whole batch."""
     keep = input_ids.shape[1] - first
     try:
-        return model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False, logits_to_keep=keep).logits
+        out = model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False, logits_to_keep=keep)
+        logits: Tensor = out.logits
     except TypeError as err:  # a model class without `logits_to_keep`: full logits, then slice
         if "logits_to_keep" not in str(err):
             raise
-        return model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits[:, first:]
+        logits = model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits[:, first:]
+    return logits
 
 
 def _shared_prefix_logits(
@@ -175,7 +177,7 @@ def _shared_prefix_logits(
         return None
     cache.batch_repeat_interleave(rows)
     positions = torch.arange(prefix, width, device=input_ids.device).expand(rows, -1)
-    tail = model(
+    tail: Tensor = model(
         input_ids=input_ids[:, prefix:],
         attention_mask=attention_mask,  # past + current, as with generation
         position_ids=positions,
@@ -186,7 +188,8 @@ def _shared_prefix_logits(
     if first >= prefix:
         return tail
     # first == prefix - 1: the first needed logit is the prefix's last, the same for every row
-    return torch.cat([head.logits[:, -1:].expand(rows, -1, -1), tail], dim=1)
+    head_logits: Tensor = head.logits
+    return torch.cat([head_logits[:, -1:].expand(rows, -1, -1), tail], dim=1)
 
 
 def _gather_logprobs(logits: Tensor, targets: Tensor) -> Tensor:
