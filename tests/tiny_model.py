@@ -64,6 +64,8 @@ def tiny_overrides(model_dir: Path, out_dir: Path) -> list[str]:
         "rollout.loop.max_turns=2",
         "rollout.loop.max_new_tokens=12",
         "rollout.loop.max_total_tokens=1024",
+        # the tiny tokenizer spends more tokens per prompt than SmolLM2's (default limit: 640)
+        "data.max_prompt_tokens=1012",
         "trainer.minibatch_size=2",
         "trainer.micro_batch_size=1",
         "trainer.lr=1e-3",
