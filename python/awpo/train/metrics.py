@@ -1,6 +1,6 @@
 """Metric names: the scalars every training step logs (ALGORITHM.md §7), as constants.
 
-Names are lowercase `area/name[/stat]` with unit suffixes (STYLE.md §6). Each step appends floats per
+Names are lowercase `area/name[/stat]` with unit suffixes (docs/DESIGN.md "Conventions"). Each step appends floats per
 name; at log time each becomes its mean over non-NaN values, and eval keys get the prefix `eval/`.
 `SECTION_7` maps each item of ALGORITHM.md §7 to the names that log it (checked by a test).
 """

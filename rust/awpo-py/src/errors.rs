@@ -23,7 +23,7 @@ create_exception!(
 );
 
 #[allow(dead_code)] // called by the binding modules as they land
-/// Maps an awpo-core error to its Python exception (STYLE.md §4: exhaustive, no catch-all arm).
+/// Maps an awpo-core error to its Python exception (docs/DESIGN.md "Conventions": exhaustive, no catch-all arm).
 pub fn to_py(e: awpo_core::Error) -> PyErr {
     match e {
         awpo_core::Error::InvalidInput(msg) => PyValueError::new_err(msg),

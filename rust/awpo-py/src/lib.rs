@@ -1,7 +1,7 @@
 //! PyO3 bindings of awpo-core: the `awpo._native` extension module.
 //!
 //! A binding only extracts its arguments, runs the core inside `py.detach`, maps the error and
-//! moves the result out (STYLE.md §4). Logic lives in awpo-core.
+//! moves the result out (docs/DESIGN.md "Conventions"). Logic lives in awpo-core.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod advantage;

@@ -1,4 +1,4 @@
-"""`JudgeConfig`: every field documented with its real default (STYLE.md §6); cross-field checks."""
+"""`JudgeConfig`: every field documented with its real default (docs/DESIGN.md "Conventions"); cross-field checks."""
 
 from __future__ import annotations
 

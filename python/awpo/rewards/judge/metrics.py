@@ -1,4 +1,4 @@
-"""Names of the judge's metrics (STYLE.md §6: `area/name[/stat]`, unit suffixes)."""
+"""Names of the judge's metrics (docs/DESIGN.md "Conventions": `area/name[/stat]`, unit suffixes)."""
 
 from __future__ import annotations
 
