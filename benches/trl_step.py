@@ -62,12 +62,12 @@ import torch
 
 from awpo.config import load_config
 from awpo.data.schema import Task
+from awpo.metric_names import JUDGE_FAILURE_FRAC, TIME_STAGES, time_stage
 from awpo.rewards import outcome
 from awpo.rewards.judge.prompt import JudgeItem
 from awpo.rollout.loop import Trajectory
 from awpo.rollout.model import load_model, resolve_model_dir
 from awpo.rollout.tools import SandboxTools
-from awpo.train.metrics import TIME_STAGES, time_stage
 from awpo.train.scoring import expected_turns, judge_items
 from awpo.train.tasks import TaskSampler
 from awpo.train.trainer import Trainer
@@ -256,7 +256,7 @@ def judge_seconds(trainer: Trainer, trajectories: Sequence[Trajectory]) -> tuple
     start = time.perf_counter()
     result = trainer.judge.score(items)
     seconds = time.perf_counter() - start
-    if result.metrics.get("judge/failure_frac", 0.0) > 0:
+    if result.metrics.get(JUDGE_FAILURE_FRAC, 0.0) > 0:
         raise AssertionError(f"the judge failed on some items: {result.errors}")
     return seconds, sum(1 for i in items if i.reasoning.strip())
 

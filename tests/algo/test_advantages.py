@@ -11,8 +11,8 @@ import pytest
 from reference_advantages import reference_advantages
 
 from awpo import _native
+from awpo import metric_names as m
 from awpo.algo import AdvantageBatch, AdvantageSettings, advantages, uniform_offsets
-from awpo.train import metrics as m
 
 ESTIMATORS = ["grpo", "naive_sum", "norm_sum", "awpo"]
 AWPO_OPTIONS = list(

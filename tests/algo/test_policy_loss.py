@@ -10,9 +10,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from awpo import metric_names as m  # noqa: E402
 from awpo.algo.config import LossSettings  # noqa: E402
 from awpo.algo.loss import LossNormalizer, kl_estimate, policy_loss  # noqa: E402
-from awpo.train import metrics as m  # noqa: E402
 
 AGGREGATIONS = ["token-mean", "seq-mean-token-mean", "seq-mean-token-sum-norm"]
 LN = math.log
@@ -131,7 +131,7 @@ def test_golden_5_truncated_importance_weight() -> None:
     out = policy_loss(logp_old.clone(), logp_old, adv, mask, norm, logp_sampler=logp_sampler)  # tis: auto -> on
     assert out.loss.item() == pytest.approx(-1.5)
     assert out.metrics[m.POLICY_TIS_CAPPED_FRAC] == pytest.approx(1 / 3)
-    assert out.metrics[m.POLICY_TIS_MISMATCH_ABS_MEAN] == pytest.approx((LN(1.5) + LN(3.0)) / 3)
+    assert out.metrics[m.ROLLOUT_LOGPROB_MISMATCH_ABS_MEAN] == pytest.approx((LN(1.5) + LN(3.0)) / 3)
     assert out.metrics[m.POLICY_TIS_WEIGHT_MEAN] == pytest.approx(4.5 / 3)
     off = policy_loss(logp_old.clone(), logp_old, adv, mask, norm, LossSettings(tis="off"), logp_sampler=logp_sampler)
     assert off.loss.item() == pytest.approx(-1.0)

@@ -16,8 +16,8 @@ import torch
 from safetensors.torch import load_file
 from tiny_model import tiny_overrides
 
+from awpo import metric_names as m
 from awpo.config import load_config
-from awpo.train import metrics as m
 from awpo.train.tracking import read_metrics
 from awpo.train.trainer import Trainer
 

@@ -25,8 +25,8 @@ import numpy as np
 import numpy.typing as npt
 
 from awpo import _native
+from awpo import metric_names as m
 from awpo.algo.config import AdvantageSettings
-from awpo.train import metrics as m
 
 
 @dataclass(frozen=True)
@@ -59,14 +59,17 @@ class AdvantageBatch:
         return int(self.gate.shape[0])
 
     def metrics(self) -> dict[str, float]:
-        """The §7 advantage metrics of this batch (names in `awpo.train.metrics`); NaN where undefined."""
+        """The §7 advantage metrics of this batch (names in `awpo.metric_names`); NaN where undefined."""
         out: dict[str, float] = {}
-        for prefix, values in (("awpo/gate", self.gate), ("awpo/weight", self.weight)):
-            finite = values[~np.isnan(values)]
-            out[f"{prefix}/mean"] = _stat(finite, np.mean)
-            out[f"{prefix}/std"] = _stat(finite, np.std)
-            out[f"{prefix}/min"] = _stat(finite, np.min)
-            out[f"{prefix}/max"] = _stat(finite, np.max)
+        distributions = (
+            (self.gate, (m.AWPO_GATE_MEAN, m.AWPO_GATE_STD, m.AWPO_GATE_MIN, m.AWPO_GATE_MAX)),
+            (self.weight, (m.AWPO_WEIGHT_MEAN, m.AWPO_WEIGHT_STD, m.AWPO_WEIGHT_MIN, m.AWPO_WEIGHT_MAX)),
+        )
+        for values, names in distributions:
+            finite = values[~np.isnan(values)]  # NaN for grpo/naive_sum: not applicable
+            stats: tuple[Callable[[npt.NDArray[Any]], Any], ...] = (np.mean, np.std, np.min, np.max)
+            for name, fn in zip(names, stats, strict=True):
+                out[name] = _stat(finite, fn)
         gates = self.gate[~np.isnan(self.gate)]
         out[m.AWPO_GATE_OPEN_FRAC] = _stat(gates > 0.0, np.mean)
         out[m.AWPO_REASONING_SHARE_MEAN] = _stat(self.reasoning_share, np.mean)

@@ -33,8 +33,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from awpo import metric_names as m
 from awpo.algo.config import KlEstimator, LossSettings
-from awpo.train import metrics as m
 
 LOG_RATIO_CLAMP = 20.0
 """`log r_t` is clamped to `[-LOG_RATIO_CLAMP, LOG_RATIO_CLAMP]` before `exp`."""
@@ -74,7 +74,7 @@ class PolicyLossOutput:
     loss: Tensor
     """Scalar; this batch's share of the step's loss (sum the micro-batches' losses)."""
     metrics: dict[str, float]
-    """Token means over this batch's valid tokens (names in `awpo.train.metrics`)."""
+    """Token means over this batch's valid tokens (names in `awpo.metric_names`)."""
     n_tokens: int
     """Valid tokens in this batch: the weight of its metrics when averaging micro-batches."""
 
@@ -210,7 +210,7 @@ def policy_loss(
             names.append(m.POLICY_KL)
             values.append(mean(kl))
         if use_tis and logp_sampler is not None:
-            names += [m.POLICY_TIS_MISMATCH_ABS_MEAN, m.POLICY_TIS_CAPPED_FRAC, m.POLICY_TIS_WEIGHT_MEAN]
+            names += [m.ROLLOUT_LOGPROB_MISMATCH_ABS_MEAN, m.POLICY_TIS_CAPPED_FRAC, m.POLICY_TIS_WEIGHT_MEAN]
             values += [mean(mismatch.abs()), mean(raw_tis > cfg.tis_cap), mean(tis)]
         stacked = torch.stack(values).cpu().tolist()  # one device sync for all metrics
         metrics = dict(zip(names, (float(v) for v in stacked), strict=True))

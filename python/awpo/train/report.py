@@ -10,17 +10,18 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from awpo.train.metrics import TIME_STAGES, TIME_STEP, time_stage
+from awpo import metric_names as m
+from awpo.metric_names import TIME_STAGES, TIME_STEP, time_stage
 
 # Panels of the plot: (title, metric names). Missing metrics are skipped, so a GRPO run (no gate)
 # still gets its reward panels.
 PLOT_PANELS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("outcome reward", ("reward/outcome/mean", "eval/reward/outcome/mean")),
-    ("reward components", ("reward/outcome/format/mean", "reward/outcome/correctness/mean")),
-    ("reasoning reward (judge)", ("reward/reasoning/mean",)),
-    ("AWPO gate and weight", ("awpo/gate/mean", "awpo/weight/mean")),
-    ("clipping", ("awpo/clip_bound_hit_frac", "policy/ratio_clip_frac")),
-    ("held-out exact-call accuracy", ("eval/exact_call_acc",)),
+    ("outcome reward", (m.REWARD_OUTCOME_MEAN, m.EVAL_REWARD_OUTCOME_MEAN)),
+    ("reward components", (m.reward_outcome_component("format"), m.reward_outcome_component("correctness"))),
+    ("reasoning reward (judge)", (m.REWARD_REASONING_MEAN,)),
+    ("AWPO gate and weight", (m.AWPO_GATE_MEAN, m.AWPO_WEIGHT_MEAN)),
+    ("clipping", (m.AWPO_CLIP_BOUND_HIT_FRAC, m.POLICY_RATIO_CLIP_FRAC)),
+    ("held-out exact-call accuracy", (m.EVAL_EXACT_CALL_ACC,)),
 )
 
 

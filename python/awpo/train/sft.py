@@ -19,6 +19,7 @@ from typing import Any
 
 import torch
 
+from awpo import metric_names as m
 from awpo.config import WarmupConfig
 from awpo.data.generator import demonstration
 from awpo.data.schema import Task
@@ -167,10 +168,10 @@ def run_sft(
             on_step(
                 step,
                 {
-                    "sft/loss": step_loss,
-                    "sft/grad_norm": float(grad_norm),
-                    "sft/tokens": float(total_tokens),
-                    "time/sft_step_s": time.perf_counter() - start,
+                    m.SFT_LOSS: step_loss,
+                    m.SFT_GRAD_NORM: float(grad_norm),
+                    m.SFT_TOKENS: float(total_tokens),
+                    m.TIME_SFT_STEP: time.perf_counter() - start,
                 },
             )
         if not math.isfinite(step_loss):

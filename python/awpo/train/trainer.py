@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from awpo import metric_names as m
 from awpo.algo.advantages import AdvantageBatch, advantages, uniform_offsets
 from awpo.algo.loss import LossNormalizer, policy_loss
 from awpo.config import TrainConfig
@@ -44,7 +45,6 @@ from awpo.rollout.render import Renderer
 from awpo.rollout.tools import SandboxTools
 from awpo.tools.builtin import all_tools
 from awpo.tools.sandbox import Sandbox
-from awpo.train import metrics as m
 from awpo.train.checkpoint import CheckpointManager, TrainerState, capture_rng, load_checkpoint, restore_rng
 from awpo.train.report import plot_curves, print_table, summary_table, time_split, time_split_table
 from awpo.train.scoring import exact_call_correct, judge_items, score_outcomes
@@ -386,7 +386,7 @@ class Trainer:
         values[m.THROUGHPUT_UPDATE_TOKENS_PER_S] = (
             batch.n_tokens * cfg.trainer.ppo_epochs / max(timer.seconds["update"], 1e-9)
         )
-        values["judge/latency_s/total"] = judge_s
+        values[m.JUDGE_LATENCY_S_TOTAL] = judge_s
         values["train/lr"] = float(self.scheduler.get_last_lr()[0])
         for stage, seconds in timer.seconds.items():
             values[m.time_stage(stage)] = seconds
@@ -558,8 +558,8 @@ class Trainer:
             return {}
         diff = (logp_old - batch.sampler_logprobs)[mask]
         return {
-            "rollout/logprob_mismatch/abs_mean": float(diff.abs().mean()),
-            "rollout/logprob_mismatch/max": float(diff.abs().max()),
+            m.ROLLOUT_LOGPROB_MISMATCH_ABS_MEAN: float(diff.abs().mean()),
+            m.ROLLOUT_LOGPROB_MISMATCH_MAX: float(diff.abs().max()),
         }
 
     # ------------------------------------------------------------------------------------------

@@ -196,6 +196,7 @@ class Judge:
             m.FAILURES: float(len(failed)),
             m.FAILURE_FRAC: len(failed) / n if n else nan,
             m.LATENCY_S_MEAN: float(np.mean(latencies)) if latencies else nan,
+            m.LATENCY_S_MAX: float(np.max(latencies)) if latencies else nan,
             m.CACHE_HIT_FRAC: hits / lookups if lookups else nan,
             m.ITEMS_PER_S: n / wall_s if wall_s > 0 else nan,
             m.SCORE_MEAN: float(np.nanmean(scores)) if scored else nan,

@@ -1,35 +1,32 @@
-"""Names of the judge's metrics (docs/DESIGN.md "Conventions": `area/name[/stat]`, unit suffixes)."""
+"""The judge's metric names, under the short names the judge's code uses.
+
+Each is defined once, in `awpo.metric_names` (docs/DESIGN.md "Conventions"); see the docstrings there.
+"""
 
 from __future__ import annotations
 
-FAILURES = "judge/failures"
-"""Items whose score is missing (NaN) in the batch: unreachable judge, timeouts, garbage replies."""
-FAILURE_FRAC = "judge/failure_frac"
-"""`FAILURES` over the batch size."""
-LATENCY_S_MEAN = "judge/latency_s/mean"
-"""Mean seconds per judged item (one request with its retries, or a forward-pass call); NaN if all cached."""
-CACHE_HIT_FRAC = "judge/cache_hit_frac"
-"""Items answered by the cache over the items that needed a judge (non-empty reasoning)."""
-ITEMS_PER_S = "judge/items_per_s"
-"""Batch size over the wall-clock seconds of the whole `score` call."""
-SCORE_MEAN = "judge/score/mean"
-"""Mean reasoning reward in [0, 1] over the scored items."""
-LOGPROB_WEIGHTED_FRAC = "judge/logprob_weighted_frac"
-"""Scored items whose score is an expectation over score-token probabilities (not a parsed integer)."""
-EMPTY_REASONING_FRAC = "judge/empty_reasoning_frac"
-"""Items with blank reasoning (scored 0 without a judge call)."""
-SCORE_TOKEN_MASS_MEAN = "judge/score_token_mass/mean"
-"""`hf` only: mean probability of the score tokens at the reply's first position (low = the judge model does
-not answer with a bare score, and the expectation rests on little mass); NaN for other backends."""
+from awpo.metric_names import JUDGE_CACHE_HIT_FRAC as CACHE_HIT_FRAC
+from awpo.metric_names import JUDGE_EMPTY_REASONING_FRAC as EMPTY_REASONING_FRAC
+from awpo.metric_names import JUDGE_FAILURE_FRAC as FAILURE_FRAC
+from awpo.metric_names import JUDGE_FAILURES as FAILURES
+from awpo.metric_names import JUDGE_ITEMS_PER_S as ITEMS_PER_S
+from awpo.metric_names import JUDGE_LATENCY_S_MAX as LATENCY_S_MAX
+from awpo.metric_names import JUDGE_LATENCY_S_MEAN as LATENCY_S_MEAN
+from awpo.metric_names import JUDGE_LOGPROB_WEIGHTED_FRAC as LOGPROB_WEIGHTED_FRAC
+from awpo.metric_names import JUDGE_METRICS as ALL
+from awpo.metric_names import JUDGE_SCORE_MEAN as SCORE_MEAN
+from awpo.metric_names import JUDGE_SCORE_TOKEN_MASS_MEAN as SCORE_TOKEN_MASS_MEAN
 
-ALL = (
-    FAILURES,
-    FAILURE_FRAC,
-    LATENCY_S_MEAN,
-    CACHE_HIT_FRAC,
-    ITEMS_PER_S,
-    SCORE_MEAN,
-    LOGPROB_WEIGHTED_FRAC,
-    EMPTY_REASONING_FRAC,
-    SCORE_TOKEN_MASS_MEAN,
-)
+__all__ = [
+    "ALL",
+    "CACHE_HIT_FRAC",
+    "EMPTY_REASONING_FRAC",
+    "FAILURES",
+    "FAILURE_FRAC",
+    "ITEMS_PER_S",
+    "LATENCY_S_MAX",
+    "LATENCY_S_MEAN",
+    "LOGPROB_WEIGHTED_FRAC",
+    "SCORE_MEAN",
+    "SCORE_TOKEN_MASS_MEAN",
+]
