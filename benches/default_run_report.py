@@ -23,13 +23,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from awpo import metric_names as m
+
 STAGES = ("start", "after warm-up", "after AWPO")
 COLUMNS = {
-    "eval/exact_call_acc": "exact-call acc",
-    "eval/exact_call_acc/call_tasks": "exact-call acc (call tasks)",
-    "eval/reward/outcome/mean": "outcome",
-    "eval/reward/reasoning/mean": "reasoning",
-    "eval/well_formed_call_frac": "well-formed",
+    m.EVAL_EXACT_CALL_ACC: "exact-call acc",
+    m.EVAL_EXACT_CALL_ACC_CALL_TASKS: "exact-call acc (call tasks)",
+    m.EVAL_REWARD_OUTCOME_MEAN: "outcome",
+    m.EVAL_REWARD_REASONING_MEAN: "reasoning",
+    m.EVAL_WELL_FORMED_CALL_FRAC: "well-formed",
 }
 
 
@@ -40,6 +42,7 @@ def run_seed(seed: int, out: Path, overrides: list[str]) -> dict[str, Any]:
         "-m",
         "awpo",
         "train",
+        "--overwrite",  # a re-run of the report measures afresh
         f"trainer.seed={seed}",
         f"output.dir={run_dir}",
         "output.progress=false",

@@ -18,10 +18,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     train = sub.add_parser("train", help="train a model with AWPO (default: the embedded CPU run)")
     _config_arguments(train)
     train.add_argument("--resume", metavar="DIR", help="continue a run from its directory or a checkpoint")
+    _overwrite_argument(train)
     train.set_defaults(handler=run_train)
 
     sft = sub.add_parser("sft", help="only the supervised warm-up on built-in demonstrations, then save")
     _config_arguments(sft)
+    _overwrite_argument(sft)
     sft.set_defaults(handler=run_sft)
 
     check = sub.add_parser("check", help="check a config end to end in seconds before a long run")
@@ -33,6 +35,14 @@ def _config_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("config", nargs="?", help="YAML config (default: the embedded configs/default.yaml)")
     parser.add_argument("overrides", nargs="*", help="dotted overrides, e.g. trainer.lr=1e-6 algo.advantage.gate=off")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+
+
+def _overwrite_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start over in an output.dir that holds a previous run: delete that run's files first",
+    )
 
 
 def _split(args: argparse.Namespace) -> tuple[str | None, list[str]]:
@@ -75,6 +85,8 @@ def run_train(args: argparse.Namespace) -> int:
     except ConfigError as err:
         print(f"awpo train: invalid config\n{err}", file=sys.stderr)
         return EXIT_USAGE
+    if not _run_dir_ready(cfg, args, "awpo train"):
+        return EXIT_USAGE
     from awpo.train.trainer import Trainer
 
     trainer = Trainer(cfg, resume=args.resume)  # type: ignore[arg-type]
@@ -89,10 +101,29 @@ def run_sft(args: argparse.Namespace) -> int:
     except ConfigError as err:
         print(f"awpo sft: invalid config\n{err}", file=sys.stderr)
         return EXIT_USAGE
+    if not _run_dir_ready(cfg, args, "awpo sft"):
+        return EXIT_USAGE
     from awpo.train.trainer import Trainer
 
     Trainer(cfg).train()  # type: ignore[arg-type]
     return EXIT_OK
+
+
+def _run_dir_ready(cfg: object, args: argparse.Namespace, command: str) -> bool:
+    """Whether the run may start in `output.dir` (a fresh run never mixes with a previous one's files)."""
+    from awpo.config import TrainConfig
+    from awpo.train.run_dir import RunDirError, prepare_run_dir
+
+    if not isinstance(cfg, TrainConfig):
+        raise TypeError(f"expected a TrainConfig, got {type(cfg).__name__}")
+    try:
+        prepare_run_dir(
+            cfg.output.dir, resume=getattr(args, "resume", None) is not None, overwrite=args.overwrite, command=command
+        )
+    except RunDirError as err:
+        print(str(err), file=sys.stderr)
+        return False
+    return True
 
 
 def run_check(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ from typing import Any, TextIO
 logger = logging.getLogger(__name__)
 
 METRICS_FILE = "metrics.jsonl"
+TENSORBOARD_DIR = "tensorboard"
 
 
 class MetricsBuffer:
@@ -64,7 +65,7 @@ class MetricsTracker:
             try:
                 from torch.utils.tensorboard import SummaryWriter
 
-                self._tb = SummaryWriter(log_dir=str(self.output_dir / "tensorboard"), purge_step=resume_step)
+                self._tb = SummaryWriter(log_dir=str(self.output_dir / TENSORBOARD_DIR), purge_step=resume_step)
             except Exception as err:  # tensorboard missing or broken: keep training
                 logger.warning("TensorBoard logging disabled: %s", err)
         if wandb_project:
