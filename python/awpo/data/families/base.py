@@ -146,3 +146,41 @@ def pick_n(rng: Random, items: Sequence[Any], n: int) -> list[Any]:
 def fmt_num(x: float) -> str:
     """A number as a person writes it: no trailing `.0`."""
     return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def pair_template(items: Sequence[Any], texts: str | Sequence[str], reason: str, tool: str, param: str,
+                  **fixed: Any) -> Template:  # fmt: skip
+    """A `parallel` template: two distinct `items`, one `tool` call for each, with `param` set to the item.
+
+    `texts` formats the query from `{a}` and `{b}`: one format, or several of which the template
+    picks one. The quotes are the two items; `fixed` arguments follow `param` in every call.
+    """
+
+    def template(rng: Random) -> Example:
+        a, b = pick_n(rng, items, 2)
+        text = texts if isinstance(texts, str) else pick(rng, texts)
+        calls = (call(tool, **{param: x}, **fixed) for x in (a, b))
+        return single(text.format(a=a, b=b), [a, b], reason, *calls)
+
+    return template
+
+
+@dataclass(frozen=True)
+class Request:
+    """A request that leaves out a required value, so the right answer asks for it."""
+
+    texts: tuple[str, ...]  # the user's words (a template picks one); the reasoning quotes them whole
+    missing: str  # what the user did not give
+    tool: str  # the tool that needs it
+    question: str  # the right answer
+
+
+def missing_template(*requests: Request) -> Template:
+    """A `missing` template: one of the requests' texts, picked uniformly over all texts; ask for the value."""
+    choices = [(text, r) for r in requests for text in r.texts]
+
+    def template(rng: Random) -> Example:
+        text, r = pick(rng, choices)
+        return ask(text, [text], r.missing, r.tool, r.question)
+
+    return template

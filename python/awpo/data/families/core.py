@@ -11,11 +11,14 @@ from random import Random
 from awpo.data.families.base import (
     Example,
     Family,
+    Request,
     Run,
     ask,
     call,
     chain,
     fmt_num,
+    missing_template,
+    pair_template,
     pick,
     pick_n,
     q,
@@ -47,23 +50,6 @@ def _calc_single(rng: Random) -> Example:
     )
 
 
-def _calc_parallel(rng: Random) -> Example:
-    a, b = pick_n(rng, _EXPRESSIONS, 2)
-    text = f"Compute {a} and also {b}."
-    return single(
-        text,
-        [a, b],
-        "Two independent expressions, two calculate calls.",
-        call("calculate", expression=a),
-        call("calculate", expression=b),
-    )
-
-
-def _calc_missing(rng: Random) -> Example:
-    text = pick(rng, ["Can you calculate my total?", "Work out the sum for me."])
-    return ask(text, [text], "the numbers or the expression", "calculate", "Which numbers should I calculate with?")
-
-
 def _calc_multi(rng: Random, run: Run) -> Example:
     price, qty = pick(rng, [12.5, 8, 19.99, 4.25]), rng.randint(2, 9)
     text = f"I buy {qty} items at {fmt_num(price)} each. What do I pay in total?"
@@ -84,13 +70,26 @@ def _calc_multi(rng: Random, run: Run) -> Example:
 
 
 CALCULATOR = Family(
-    "calculator",
-    "awpo.tools.builtin.calculator",
-    _calc_single,
-    _calc_parallel,
-    _calc_missing,
-    _calc_multi,
-    ("arithmetic",),
+    name="calculator",
+    module="awpo.tools.builtin.calculator",
+    single=_calc_single,
+    parallel=pair_template(
+        _EXPRESSIONS,
+        "Compute {a} and also {b}.",
+        "Two independent expressions, two calculate calls.",
+        "calculate",
+        "expression",
+    ),
+    missing=missing_template(
+        Request(
+            ("Can you calculate my total?", "Work out the sum for me."),
+            "the numbers or the expression",
+            "calculate",
+            "Which numbers should I calculate with?",
+        )
+    ),
+    multi_step=_calc_multi,
+    topics=("arithmetic",),
 )
 
 # ----------------------------------------------------------------------------- units
@@ -169,13 +168,13 @@ def _units_multi(rng: Random, run: Run) -> Example:
 
 
 UNITS = Family(
-    "units",
-    "awpo.tools.builtin.units",
-    _units_single,
-    _units_parallel,
-    _units_missing,
-    _units_multi,
-    ("unit conversion",),
+    name="units",
+    module="awpo.tools.builtin.units",
+    single=_units_single,
+    parallel=_units_parallel,
+    missing=_units_missing,
+    multi_step=_units_multi,
+    topics=("unit conversion",),
 )
 
 # ----------------------------------------------------------------------------- dates
@@ -244,13 +243,13 @@ def _dates_multi(rng: Random, run: Run) -> Example:
 
 
 DATES = Family(
-    "dates",
-    "awpo.tools.builtin.dates",
-    _dates_single,
-    _dates_parallel,
-    _dates_missing,
-    _dates_multi,
-    ("date arithmetic",),
+    name="dates",
+    module="awpo.tools.builtin.dates",
+    single=_dates_single,
+    parallel=_dates_parallel,
+    missing=_dates_missing,
+    multi_step=_dates_multi,
+    topics=("date arithmetic",),
 )
 
 # ----------------------------------------------------------------------------- key-value store
@@ -303,7 +302,13 @@ def _kv_multi(rng: Random, run: Run) -> Example:
 
 
 KVSTORE = Family(
-    "kvstore", "awpo.tools.builtin.kvstore", _kv_single, _kv_parallel, _kv_missing, _kv_multi, ("a key-value store",)
+    name="kvstore",
+    module="awpo.tools.builtin.kvstore",
+    single=_kv_single,
+    parallel=_kv_parallel,
+    missing=_kv_missing,
+    multi_step=_kv_multi,
+    topics=("a key-value store",),
 )
 
 # ----------------------------------------------------------------------------- python
@@ -335,13 +340,21 @@ def _py_parallel(rng: Random) -> Example:
     )
 
 
-def _py_missing(rng: Random) -> Example:
-    text = pick(rng, ["Run my script.", "Execute this code for me."])
-    return ask(text, [text], "the code", "python_exec", "Which code should I run? Please paste it.")
-
-
 PYTHON = Family(
-    "python", "awpo.tools.builtin.python_exec", _py_single, _py_parallel, _py_missing, None, ("running Python code",)
+    name="python",
+    module="awpo.tools.builtin.python_exec",
+    single=_py_single,
+    parallel=_py_parallel,
+    missing=missing_template(
+        Request(
+            ("Run my script.", "Execute this code for me."),
+            "the code",
+            "python_exec",
+            "Which code should I run? Please paste it.",
+        )
+    ),
+    multi_step=None,
+    topics=("running Python code",),
 )
 
 FAMILIES = (CALCULATOR, UNITS, DATES, KVSTORE, PYTHON)

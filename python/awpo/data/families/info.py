@@ -7,11 +7,13 @@ from random import Random
 from awpo.data.families.base import (
     Example,
     Family,
+    Request,
     Run,
-    ask,
     call,
     chain,
     fmt_num,
+    missing_template,
+    pair_template,
     pick,
     pick_n,
     q,
@@ -65,32 +67,6 @@ def _weather_single(rng: Random) -> Example:
     )
 
 
-def _weather_parallel(rng: Random) -> Example:
-    a, b = pick_n(rng, list(weather.CITIES), 2)
-    text = pick(
-        rng,
-        [
-            f"What's the weather in {a} and in {b}?",
-            f"Compare today's weather in {a} with {b}.",
-            f"Check the weather for {a} and {b}, please.",
-        ],
-    )
-    return single(
-        text,
-        [a, b],
-        "Two cities, so two independent get_weather calls.",
-        call("get_weather", city=a),
-        call("get_weather", city=b),
-    )
-
-
-def _weather_missing(rng: Random) -> Example:
-    text = pick(
-        rng, ["What's the weather like right now?", "Will I need an umbrella today?", "How hot is it outside?"]
-    )
-    return ask(text, [text], "a city", "get_weather", "Which city would you like the weather for?")
-
-
 def _weather_multi(rng: Random, run: Run) -> Example:
     a, b = pick_n(rng, list(weather.CITIES), 2)
     text = f"Is it colder in {a} or in {b} right now?"
@@ -116,16 +92,36 @@ def _weather_multi(rng: Random, run: Run) -> Example:
 
 
 WEATHER = Family(
-    "weather",
-    "awpo.tools.builtin.weather",
-    _weather_single,
-    _weather_parallel,
-    _weather_missing,
-    _weather_multi,
-    ("weather",),
+    name="weather",
+    module="awpo.tools.builtin.weather",
+    single=_weather_single,
+    parallel=pair_template(
+        list(weather.CITIES),
+        [
+            "What's the weather in {a} and in {b}?",
+            "Compare today's weather in {a} with {b}.",
+            "Check the weather for {a} and {b}, please.",
+        ],
+        "Two cities, so two independent get_weather calls.",
+        "get_weather",
+        "city",
+    ),
+    missing=missing_template(
+        Request(
+            ("What's the weather like right now?", "Will I need an umbrella today?", "How hot is it outside?"),
+            "a city",
+            "get_weather",
+            "Which city would you like the weather for?",
+        )
+    ),
+    multi_step=_weather_multi,
+    topics=("weather",),
 )
 
 # ----------------------------------------------------------------------------- stocks
+
+
+_WHICH_STOCK = "Which stock (ticker symbol) do you mean?"
 
 
 def _stocks_single(rng: Random) -> Example:
@@ -159,24 +155,6 @@ def _stocks_parallel(rng: Random) -> Example:
     )
 
 
-def _stocks_missing(rng: Random) -> Example:
-    text = pick(
-        rng,
-        [
-            "What's the share price right now?",
-            "Get me a stock quote.",
-            "Show me the closing prices for the last 5 days.",
-        ],
-    )
-    return ask(
-        text,
-        [text],
-        "a ticker symbol",
-        "get_stock_quote" if "5 days" not in text else "get_stock_history",
-        "Which stock (ticker symbol) do you mean?",
-    )
-
-
 def _stocks_multi(rng: Random, run: Run) -> Example:
     a, b = pick_n(rng, list(stocks.QUOTES), 2)
     text = f"Which share is more expensive right now, {a} or {b}?"
@@ -193,13 +171,23 @@ def _stocks_multi(rng: Random, run: Run) -> Example:
 
 
 STOCKS = Family(
-    "stocks",
-    "awpo.tools.builtin.stocks",
-    _stocks_single,
-    _stocks_parallel,
-    _stocks_missing,
-    _stocks_multi,
-    ("stock prices",),
+    name="stocks",
+    module="awpo.tools.builtin.stocks",
+    single=_stocks_single,
+    parallel=_stocks_parallel,
+    missing=missing_template(
+        Request(
+            ("What's the share price right now?", "Get me a stock quote."),
+            "a ticker symbol",
+            "get_stock_quote",
+            _WHICH_STOCK,
+        ),
+        Request(
+            ("Show me the closing prices for the last 5 days.",), "a ticker symbol", "get_stock_history", _WHICH_STOCK
+        ),
+    ),
+    multi_step=_stocks_multi,
+    topics=("stock prices",),
 )
 
 # ----------------------------------------------------------------------------- sports
@@ -225,25 +213,6 @@ def _sports_single(rng: Random) -> Example:
     )
 
 
-def _sports_parallel(rng: Random) -> Example:
-    a, b = pick_n(rng, _TEAMS, 2)
-    text = f"Get the results of {a} and of {b}."
-    return single(
-        text,
-        [a, b],
-        "Two teams, two get_match_results calls.",
-        call("get_match_results", team=a),
-        call("get_match_results", team=b),
-    )
-
-
-def _sports_missing(rng: Random) -> Example:
-    text = pick(rng, ["Show me the league table.", "How did my team do this season?"])
-    if "table" in text:
-        return ask(text, [text], "a league", "get_standings", "Which league's table would you like?")
-    return ask(text, [text], "a team", "get_match_results", "Which team do you support?")
-
-
 def _sports_multi(rng: Random, run: Run) -> Example:
     league = pick(rng, _LEAGUES)
     text = f"Who is top of the {league} right now?"
@@ -264,13 +233,22 @@ def _sports_multi(rng: Random, run: Run) -> Example:
 
 
 SPORTS = Family(
-    "sports",
-    "awpo.tools.builtin.sports",
-    _sports_single,
-    _sports_parallel,
-    _sports_missing,
-    _sports_multi,
-    ("sports results",),
+    name="sports",
+    module="awpo.tools.builtin.sports",
+    single=_sports_single,
+    parallel=pair_template(
+        _TEAMS,
+        "Get the results of {a} and of {b}.",
+        "Two teams, two get_match_results calls.",
+        "get_match_results",
+        "team",
+    ),
+    missing=missing_template(
+        Request(("Show me the league table.",), "a league", "get_standings", "Which league's table would you like?"),
+        Request(("How did my team do this season?",), "a team", "get_match_results", "Which team do you support?"),
+    ),
+    multi_step=_sports_multi,
+    topics=("sports results",),
 )
 
 # ----------------------------------------------------------------------------- movies
@@ -305,23 +283,6 @@ def _movies_single(rng: Random) -> Example:
     )
 
 
-def _movies_parallel(rng: Random) -> Example:
-    a, b = pick_n(rng, _TITLES, 2)
-    text = f"Give me the details of {a} and {b}."
-    return single(
-        text,
-        [a, b],
-        "Two titles, two get_movie_details calls.",
-        call("get_movie_details", title=a),
-        call("get_movie_details", title=b),
-    )
-
-
-def _movies_missing(rng: Random) -> Example:
-    text = pick(rng, ["Recommend me a movie.", "Find me some films from 2020."])
-    return ask(text, [text], "a genre", "search_movies", "Which genre are you in the mood for?")
-
-
 def _movies_multi(rng: Random, run: Run) -> Example:
     genre = pick(rng, [g for g in _GENRES if sum(m["genre"] == g for m in movies.MOVIES) >= 1])
     text = f"Who directed the best-rated {genre} movie?"
@@ -346,13 +307,26 @@ def _movies_multi(rng: Random, run: Run) -> Example:
 
 
 MOVIES = Family(
-    "movies",
-    "awpo.tools.builtin.movies",
-    _movies_single,
-    _movies_parallel,
-    _movies_missing,
-    _movies_multi,
-    ("movies",),
+    name="movies",
+    module="awpo.tools.builtin.movies",
+    single=_movies_single,
+    parallel=pair_template(
+        _TITLES,
+        "Give me the details of {a} and {b}.",
+        "Two titles, two get_movie_details calls.",
+        "get_movie_details",
+        "title",
+    ),
+    missing=missing_template(
+        Request(
+            ("Recommend me a movie.", "Find me some films from 2020."),
+            "a genre",
+            "search_movies",
+            "Which genre are you in the mood for?",
+        )
+    ),
+    multi_step=_movies_multi,
+    topics=("movies",),
 )
 
 # ----------------------------------------------------------------------------- nutrition
@@ -384,23 +358,6 @@ def _nutrition_single(rng: Random) -> Example:
     )
 
 
-def _nutrition_parallel(rng: Random) -> Example:
-    a, b = pick_n(rng, _FOODS, 2)
-    text = f"Calories in 100 g of {a} and in 100 g of {b}?"
-    return single(
-        text,
-        [a, b],
-        "Two foods, two get_nutrition calls with 100 g.",
-        call("get_nutrition", food=a, grams=100),
-        call("get_nutrition", food=b, grams=100),
-    )
-
-
-def _nutrition_missing(rng: Random) -> Example:
-    text = pick(rng, ["How many calories are in 200 g?", "What are the macros of my lunch portion?"])
-    return ask(text, [text], "the food", "get_nutrition", "Which food do you mean?")
-
-
 def _nutrition_multi(rng: Random, run: Run) -> Example:
     food = pick(rng, _FOODS)
     grams = pick(rng, [60, 150, 300])
@@ -418,13 +375,27 @@ def _nutrition_multi(rng: Random, run: Run) -> Example:
 
 
 NUTRITION = Family(
-    "nutrition",
-    "awpo.tools.builtin.nutrition",
-    _nutrition_single,
-    _nutrition_parallel,
-    _nutrition_missing,
-    _nutrition_multi,
-    ("nutrition",),
+    name="nutrition",
+    module="awpo.tools.builtin.nutrition",
+    single=_nutrition_single,
+    parallel=pair_template(
+        _FOODS,
+        "Calories in 100 g of {a} and in 100 g of {b}?",
+        "Two foods, two get_nutrition calls with 100 g.",
+        "get_nutrition",
+        "food",
+        grams=100,
+    ),
+    missing=missing_template(
+        Request(
+            ("How many calories are in 200 g?", "What are the macros of my lunch portion?"),
+            "the food",
+            "get_nutrition",
+            "Which food do you mean?",
+        )
+    ),
+    multi_step=_nutrition_multi,
+    topics=("nutrition",),
 )
 
 # ----------------------------------------------------------------------------- recipes
@@ -450,23 +421,6 @@ def _recipes_single(rng: Random) -> Example:
         f"search_recipes finds recipes by ingredient; ingredient {ing}.",
         call("search_recipes", ingredient=ing),
     )
-
-
-def _recipes_parallel(rng: Random) -> Example:
-    a, b = pick_n(rng, _INGREDIENTS, 2)
-    text = f"Show me recipes with {a}, and separately recipes with {b}."
-    return single(
-        text,
-        [a, b],
-        "Two separate searches, one per ingredient.",
-        call("search_recipes", ingredient=a),
-        call("search_recipes", ingredient=b),
-    )
-
-
-def _recipes_missing(rng: Random) -> Example:
-    text = pick(rng, ["Find me a recipe that takes under 30 minutes.", "What can I cook tonight?"])
-    return ask(text, [text], "an ingredient", "search_recipes", "Which ingredient would you like to cook with?")
 
 
 def _recipes_multi(rng: Random, run: Run) -> Example:
@@ -495,13 +449,26 @@ def _recipes_multi(rng: Random, run: Run) -> Example:
 
 
 RECIPES = Family(
-    "recipes",
-    "awpo.tools.builtin.recipes",
-    _recipes_single,
-    _recipes_parallel,
-    _recipes_missing,
-    _recipes_multi,
-    ("recipes",),
+    name="recipes",
+    module="awpo.tools.builtin.recipes",
+    single=_recipes_single,
+    parallel=pair_template(
+        _INGREDIENTS,
+        "Show me recipes with {a}, and separately recipes with {b}.",
+        "Two separate searches, one per ingredient.",
+        "search_recipes",
+        "ingredient",
+    ),
+    missing=missing_template(
+        Request(
+            ("Find me a recipe that takes under 30 minutes.", "What can I cook tonight?"),
+            "an ingredient",
+            "search_recipes",
+            "Which ingredient would you like to cook with?",
+        )
+    ),
+    multi_step=_recipes_multi,
+    topics=("recipes",),
 )
 
 FAMILIES = (WEATHER, STOCKS, SPORTS, MOVIES, NUTRITION, RECIPES)

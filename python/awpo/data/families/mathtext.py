@@ -7,11 +7,14 @@ from random import Random
 from awpo.data.families.base import (
     Example,
     Family,
+    Request,
     Run,
     ask,
     call,
     chain,
     fmt_num,
+    missing_template,
+    pair_template,
     pick,
     pick_n,
     q,
@@ -108,13 +111,13 @@ def _geometry_multi(rng: Random, run: Run) -> Example:
 
 
 GEOMETRY = Family(
-    "geometry",
-    "awpo.tools.builtin.geometry",
-    _geometry_single,
-    _geometry_parallel,
-    _geometry_missing,
-    _geometry_multi,
-    ("geometry",),
+    name="geometry",
+    module="awpo.tools.builtin.geometry",
+    single=_geometry_single,
+    parallel=_geometry_parallel,
+    missing=_geometry_missing,
+    multi_step=_geometry_multi,
+    topics=("geometry",),
 )
 
 # ----------------------------------------------------------------------------- statistics
@@ -182,7 +185,13 @@ def _stats_multi(rng: Random, run: Run) -> Example:
 
 
 STATS = Family(
-    "stats", "awpo.tools.builtin.stats", _stats_single, _stats_parallel, _stats_missing, _stats_multi, ("statistics",)
+    name="stats",
+    module="awpo.tools.builtin.stats",
+    single=_stats_single,
+    parallel=_stats_parallel,
+    missing=_stats_missing,
+    multi_step=_stats_multi,
+    topics=("statistics",),
 )
 
 # ----------------------------------------------------------------------------- strings
@@ -194,6 +203,9 @@ _PHRASES = (
     "reinforcement learning is fun",
     "tools make models useful",
 )
+
+
+_PASTE_TEXT = "Which text do you mean? Please paste it."
 
 
 def _strings_single(rng: Random) -> Example:
@@ -226,25 +238,6 @@ def _strings_single(rng: Random) -> Example:
     )
 
 
-def _strings_parallel(rng: Random) -> Example:
-    a, b = pick_n(rng, _PHRASES, 2)
-    text = f"Count the words in '{a}' and in '{b}'."
-    return single(
-        text, [a, b], "Two texts, two count_words calls.", call("count_words", text=a), call("count_words", text=b)
-    )
-
-
-def _strings_missing(rng: Random) -> Example:
-    text = pick(rng, ["Reverse my sentence.", "Convert the title to upper case."])
-    return ask(
-        text,
-        [text],
-        "the text",
-        "reverse_text" if "Reverse" in text else "change_case",
-        "Which text do you mean? Please paste it.",
-    )
-
-
 def _strings_multi(rng: Random, run: Run) -> Example:
     a, b = pick_n(rng, _PHRASES, 2)
     text = f"Which has more words: '{a}' or '{b}'?"
@@ -263,13 +256,18 @@ def _strings_multi(rng: Random, run: Run) -> Example:
 
 
 STRINGS = Family(
-    "strings",
-    "awpo.tools.builtin.strings",
-    _strings_single,
-    _strings_parallel,
-    _strings_missing,
-    _strings_multi,
-    ("text utilities",),
+    name="strings",
+    module="awpo.tools.builtin.strings",
+    single=_strings_single,
+    parallel=pair_template(
+        _PHRASES, "Count the words in '{a}' and in '{b}'.", "Two texts, two count_words calls.", "count_words", "text"
+    ),
+    missing=missing_template(
+        Request(("Reverse my sentence.",), "the text", "reverse_text", _PASTE_TEXT),
+        Request(("Convert the title to upper case.",), "the text", "change_case", _PASTE_TEXT),
+    ),
+    multi_step=_strings_multi,
+    topics=("text utilities",),
 )
 
 # ----------------------------------------------------------------------------- translation
@@ -333,13 +331,13 @@ def _translate_multi(rng: Random, run: Run) -> Example:
 
 
 TRANSLATE = Family(
-    "translate",
-    "awpo.tools.builtin.translate",
-    _translate_single,
-    _translate_parallel,
-    _translate_missing,
-    _translate_multi,
-    ("translation",),
+    name="translate",
+    module="awpo.tools.builtin.translate",
+    single=_translate_single,
+    parallel=_translate_parallel,
+    missing=_translate_missing,
+    multi_step=_translate_multi,
+    topics=("translation",),
 )
 
 FAMILIES = (GEOMETRY, STATS, STRINGS, TRANSLATE)

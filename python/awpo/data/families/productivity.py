@@ -8,10 +8,13 @@ from random import Random
 from awpo.data.families.base import (
     Example,
     Family,
+    Request,
     Run,
     ask,
     call,
     chain,
+    missing_template,
+    pair_template,
     pick,
     pick_n,
     q,
@@ -118,13 +121,13 @@ def _calendar_multi(rng: Random, run: Run) -> Example:
 
 
 CALENDAR = Family(
-    "calendar",
-    "awpo.tools.builtin.calendar_tools",
-    _calendar_single,
-    _calendar_parallel,
-    _calendar_missing,
-    _calendar_multi,
-    ("a calendar",),
+    name="calendar",
+    module="awpo.tools.builtin.calendar_tools",
+    single=_calendar_single,
+    parallel=_calendar_parallel,
+    missing=_calendar_missing,
+    multi_step=_calendar_multi,
+    topics=("a calendar",),
 )
 
 # ----------------------------------------------------------------------------- mail
@@ -183,7 +186,15 @@ def _mail_multi(rng: Random, run: Run) -> Example:
     return chain(text, [f"the email about {word}"], [first, second], answer, "read_email returned its text.")
 
 
-MAIL = Family("mail", "awpo.tools.builtin.mail", _mail_single, _mail_parallel, _mail_missing, _mail_multi, ("email",))
+MAIL = Family(
+    name="mail",
+    module="awpo.tools.builtin.mail",
+    single=_mail_single,
+    parallel=_mail_parallel,
+    missing=_mail_missing,
+    multi_step=_mail_multi,
+    topics=("email",),
+)
 
 # ----------------------------------------------------------------------------- to-do
 
@@ -205,19 +216,6 @@ def _todo_single(rng: Random) -> Example:
     return single(text, [task], "add_todo with the task.", call("add_todo", task=task))
 
 
-def _todo_parallel(rng: Random) -> Example:
-    a, b = pick_n(rng, _TASKS, 2)
-    text = f"Add two to-dos: {a}, and {b}."
-    return single(text, [a, b], "Two items, two add_todo calls.", call("add_todo", task=a), call("add_todo", task=b))
-
-
-def _todo_missing(rng: Random) -> Example:
-    text = pick(rng, ["Add something to my to-do list.", "Mark my to-do as done."])
-    if "done" in text:
-        return ask(text, [text], "which item", "complete_todo", "Which to-do item should I mark as done?")
-    return ask(text, [text], "the task", "add_todo", "What should I add to your to-do list?")
-
-
 def _todo_multi(rng: Random, run: Run) -> Example:
     a, b = pick_n(rng, _TASKS, 2)
     text = f"Add '{a}' and '{b}' to my list, then mark '{a}' as done and show me what's still open."
@@ -233,7 +231,18 @@ def _todo_multi(rng: Random, run: Run) -> Example:
 
 
 TODO = Family(
-    "todo", "awpo.tools.builtin.todo", _todo_single, _todo_parallel, _todo_missing, _todo_multi, ("a to-do list",)
+    name="todo",
+    module="awpo.tools.builtin.todo",
+    single=_todo_single,
+    parallel=pair_template(
+        _TASKS, "Add two to-dos: {a}, and {b}.", "Two items, two add_todo calls.", "add_todo", "task"
+    ),
+    missing=missing_template(
+        Request(("Add something to my to-do list.",), "the task", "add_todo", "What should I add to your to-do list?"),
+        Request(("Mark my to-do as done.",), "which item", "complete_todo", "Which to-do item should I mark as done?"),
+    ),
+    multi_step=_todo_multi,
+    topics=("a to-do list",),
 )
 
 # ----------------------------------------------------------------------------- notes
@@ -292,7 +301,13 @@ def _notes_multi(rng: Random, run: Run) -> Example:
 
 
 NOTES = Family(
-    "notes", "awpo.tools.builtin.notes", _notes_single, _notes_parallel, _notes_missing, _notes_multi, ("notes",)
+    name="notes",
+    module="awpo.tools.builtin.notes",
+    single=_notes_single,
+    parallel=_notes_parallel,
+    missing=_notes_missing,
+    multi_step=_notes_multi,
+    topics=("notes",),
 )
 
 # ----------------------------------------------------------------------------- shopping
@@ -333,12 +348,6 @@ def _shopping_single(rng: Random) -> Example:
     return single(text, [query], "search_products by name or category.", call("search_products", query=query))
 
 
-def _shopping_parallel(rng: Random) -> Example:
-    a, b = pick_n(rng, _QUERIES, 2)
-    text = f"Look up {a} and also {b}."
-    return single(text, [a, b], "Two searches.", call("search_products", query=a), call("search_products", query=b))
-
-
 def _shopping_missing(rng: Random) -> Example:
     qty = rng.randint(2, 5)
     text = f"Add {qty} of them to my cart."
@@ -367,13 +376,13 @@ def _shopping_multi(rng: Random, run: Run) -> Example:
 
 
 SHOPPING = Family(
-    "shopping",
-    "awpo.tools.builtin.shopping",
-    _shopping_single,
-    _shopping_parallel,
-    _shopping_missing,
-    _shopping_multi,
-    ("online shopping",),
+    name="shopping",
+    module="awpo.tools.builtin.shopping",
+    single=_shopping_single,
+    parallel=pair_template(_QUERIES, "Look up {a} and also {b}.", "Two searches.", "search_products", "query"),
+    missing=_shopping_missing,
+    multi_step=_shopping_multi,
+    topics=("online shopping",),
 )
 
 FAMILIES = (CALENDAR, MAIL, TODO, NOTES, SHOPPING)

@@ -12,6 +12,7 @@ from awpo.data.families.base import (
     call,
     chain,
     fmt_num,
+    pair_template,
     pick,
     pick_n,
     q,
@@ -112,13 +113,13 @@ def _flights_multi(rng: Random, run: Run) -> Example:
 
 
 FLIGHTS = Family(
-    "flights",
-    "awpo.tools.builtin.flights",
-    _flights_single,
-    _flights_parallel,
-    _flights_missing,
-    _flights_multi,
-    ("flights",),
+    name="flights",
+    module="awpo.tools.builtin.flights",
+    single=_flights_single,
+    parallel=_flights_parallel,
+    missing=_flights_missing,
+    multi_step=_flights_multi,
+    topics=("flights",),
 )
 
 # ----------------------------------------------------------------------------- hotels
@@ -139,18 +140,6 @@ def _hotels_single(rng: Random) -> Example:
         )
     text = pick(rng, [f"What hotels are there in {city}?", f"Show me hotels in {city}."])
     return single(text, [city], f"search_hotels lists hotels in {city}.", call("search_hotels", city=city))
-
-
-def _hotels_parallel(rng: Random) -> Example:
-    a, b = pick_n(rng, _HOTEL_CITIES, 2)
-    text = f"List hotels in {a} and in {b}."
-    return single(
-        text,
-        [a, b],
-        "Two cities, two search_hotels calls.",
-        call("search_hotels", city=a),
-        call("search_hotels", city=b),
-    )
 
 
 def _hotels_missing(rng: Random) -> Example:
@@ -186,13 +175,19 @@ def _hotels_multi(rng: Random, run: Run) -> Example:
 
 
 HOTELS = Family(
-    "hotels",
-    "awpo.tools.builtin.hotels",
-    _hotels_single,
-    _hotels_parallel,
-    _hotels_missing,
-    _hotels_multi,
-    ("hotels",),
+    name="hotels",
+    module="awpo.tools.builtin.hotels",
+    single=_hotels_single,
+    parallel=pair_template(
+        _HOTEL_CITIES,
+        "List hotels in {a} and in {b}.",
+        "Two cities, two search_hotels calls.",
+        "search_hotels",
+        "city",
+    ),
+    missing=_hotels_missing,
+    multi_step=_hotels_multi,
+    topics=("hotels",),
 )
 
 # ----------------------------------------------------------------------------- maps
@@ -271,13 +266,13 @@ def _maps_multi(rng: Random, run: Run) -> Example:
 
 
 MAPS = Family(
-    "maps",
-    "awpo.tools.builtin.maps",
-    _maps_single,
-    _maps_parallel,
-    _maps_missing,
-    _maps_multi,
-    ("distances and travel times",),
+    name="maps",
+    module="awpo.tools.builtin.maps",
+    single=_maps_single,
+    parallel=_maps_parallel,
+    missing=_maps_missing,
+    multi_step=_maps_multi,
+    topics=("distances and travel times",),
 )
 
 # ----------------------------------------------------------------------------- time zones
@@ -347,7 +342,13 @@ def _tz_multi(rng: Random, run: Run) -> Example:
 
 
 TIMEZONES = Family(
-    "timezones", "awpo.tools.builtin.timezones", _tz_single, _tz_parallel, _tz_missing, _tz_multi, ("time zones",)
+    name="timezones",
+    module="awpo.tools.builtin.timezones",
+    single=_tz_single,
+    parallel=_tz_parallel,
+    missing=_tz_missing,
+    multi_step=_tz_multi,
+    topics=("time zones",),
 )
 
 # ----------------------------------------------------------------------------- currency
@@ -422,13 +423,13 @@ def _currency_multi(rng: Random, run: Run) -> Example:
 
 
 CURRENCY = Family(
-    "currency",
-    "awpo.tools.builtin.currency",
-    _currency_single,
-    _currency_parallel,
-    _currency_missing,
-    _currency_multi,
-    ("currency exchange",),
+    name="currency",
+    module="awpo.tools.builtin.currency",
+    single=_currency_single,
+    parallel=_currency_parallel,
+    missing=_currency_missing,
+    multi_step=_currency_multi,
+    topics=("currency exchange",),
 )
 
 FAMILIES = (FLIGHTS, HOTELS, MAPS, TIMEZONES, CURRENCY)

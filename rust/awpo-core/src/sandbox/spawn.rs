@@ -18,7 +18,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::DirBuilderExt;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{ChildStderr, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -328,32 +328,20 @@ fn mount_plan(root: &Path, ro: &[PathBuf], rw: &[PathBuf], workdir: &Path) -> Re
     })
 }
 
-/// Starts one isolated process.
+/// Starts one isolated process: prepares its isolation (working directory, pids cgroup, Landlock
+/// ruleset or private mount root), forks a scrubbed command that applies the child plan before
+/// exec, then hands back its non-blocking pipes.
 pub(crate) fn spawn(req: SpawnRequest<'_>) -> Result<Sandboxed> {
     let mech = req.mechanisms;
-    let limits = req.limits;
     let workdir_root = req
         .isolation
         .workdir_root
         .clone()
         .unwrap_or_else(std::env::temp_dir);
-    let workdir = TempDir::new(&workdir_root, "awpo-sbx")?;
-    if let Some((uid, gid)) = mech.switch_user {
-        std::os::unix::fs::chown(workdir.path(), Some(uid), Some(gid))?;
-    }
+    let workdir = private_workdir(&workdir_root, mech)?;
     let (ro, rw) = allowed_paths(req.isolation);
-
-    let cgroup = match &mech.pids {
-        Some(base) => Some(PidsCgroup::create(base, limits.max_processes).map_err(|e| {
-            Error::Sandbox(format!(
-                "cannot create a pids cgroup under {}: {e}",
-                base.dir.display()
-            ))
-        })?),
-        None => None,
-    };
+    let cgroup = pids_cgroup(mech, req.limits)?;
     let cgroup_file = cgroup.as_ref().map(|c| c.procs_file()).transpose()?;
-
     let landlock_fd = match mech.fs {
         FsMech::Landlock { .. } => Some(landlock_ruleset(
             &ro,
@@ -363,145 +351,55 @@ pub(crate) fn spawn(req: SpawnRequest<'_>) -> Result<Sandboxed> {
         )?),
         _ => None,
     };
-    let (mount, mount_root) = match mech.fs {
-        FsMech::MountNamespace => {
-            let root_dir = TempDir::new(&workdir_root, "awpo-root")?;
-            let plan = mount_plan(root_dir.path(), &ro, &rw, workdir.path())?;
-            (Some(plan), Some(root_dir))
-        }
-        _ => (None, None),
+    let mount_root = match mech.fs {
+        FsMech::MountNamespace => Some(TempDir::new(&workdir_root, "awpo-root")?),
+        _ => None,
     };
-
-    let mut unshare_flags = 0;
-    if let NetMech::Namespace { user_namespace } = mech.net {
-        unshare_flags |= libc::CLONE_NEWNET;
-        if user_namespace {
-            unshare_flags |= libc::CLONE_NEWUSER;
-        }
-    }
-    if mech.fs == FsMech::MountNamespace {
-        unshare_flags |= libc::CLONE_NEWNS;
-    }
-
-    let mut rlimits = vec![
-        (libc::RLIMIT_AS, limits.memory_bytes, limits.memory_bytes),
-        (
-            libc::RLIMIT_FSIZE,
-            limits.file_size_bytes,
-            limits.file_size_bytes,
-        ),
-        (libc::RLIMIT_NOFILE, limits.open_files, limits.open_files),
-        (libc::RLIMIT_CORE, 0, 0),
-    ];
-    let cpu = req.start_cpu_seconds.max(1);
-    // Root re-arms RLIMIT_CPU before each call (prlimit may raise the hard limit); otherwise the
-    // hard limit must stay open so the soft limit can be re-armed.
-    let cpu_hard = if mech.root {
-        cpu + 1
-    } else {
-        libc::RLIM_INFINITY
-    };
-    rlimits.push((libc::RLIMIT_CPU, cpu, cpu_hard));
-    if mech.pids.is_none() && !mech.root {
-        rlimits.push((
-            libc::RLIMIT_NPROC,
-            limits.max_processes,
-            limits.max_processes,
-        ));
-    }
+    let mount = mount_root
+        .as_ref()
+        .map(|root| mount_plan(root.path(), &ro, &rw, workdir.path()))
+        .transpose()?;
 
     let (stage_parent, stage_child) = UnixStream::pair()?;
     let (channel_parent, channel_child) = if req.channel {
-        let (a, b) = UnixStream::pair()?;
-        (Some(a), Some(b))
+        UnixStream::pair().map(|(a, b)| (Some(a), Some(b)))?
     } else {
         (None, None)
     };
-    let mut keep_fds: Vec<RawFd> = Vec::new();
     let mut args = req.args.clone();
+    let mut keep_fds: Vec<RawFd> = Vec::new();
     if let Some(c) = &channel_child {
         keep_fds.push(c.as_raw_fd());
         args.push(c.as_raw_fd().to_string());
     }
-
-    let plan = Arc::new(ChildPlan {
+    let plan = ChildPlan {
         parent_pid: sys::getpid(),
         stage_fd: Some(stage_child.as_raw_fd()),
         cgroup_procs_fd: cgroup_file.as_ref().map(|f| f.as_raw_fd()),
-        rlimits,
-        unshare_flags,
+        rlimits: rlimits(req.limits, mech, req.start_cpu_seconds),
+        unshare_flags: unshare_flags(mech),
         mount,
         workdir: cstring(workdir.path())?,
         keep_fds,
         subreaper: req.subreaper,
         switch_user: mech.switch_user,
-        // Root drops its capabilities; so does a user namespace (it holds all caps inside).
-        drop_capabilities: mech.root
-            || matches!(
-                mech.net,
-                NetMech::Namespace {
-                    user_namespace: true
-                }
-            ),
+        drop_capabilities: drops_capabilities(mech),
         landlock_fd: landlock_fd.as_ref().map(|f| f.as_raw_fd()),
         seccomp: if mech.seccomp {
             seccomp::deny_list_filter()
         } else {
             None
         },
-    });
-
-    let mut cmd = Command::new(req.program);
-    cmd.args(&args)
-        .env_clear()
-        .envs(&req.isolation.env)
-        .current_dir("/")
-        .stdin(if req.stdin {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if !req.isolation.env.contains_key("HOME") {
-        cmd.env("HOME", workdir.path());
-    }
-    if !req.isolation.env.contains_key("TMPDIR") {
-        cmd.env("TMPDIR", workdir.path());
-    }
-    child::install(&mut cmd, plan);
-    let spawned = cmd.spawn();
-    drop(stage_child);
-    drop(channel_child);
-    drop(cgroup_file);
-    drop(landlock_fd);
-    let mut child = match spawned {
-        Ok(c) => c,
-        Err(e) => {
-            let stage = last_stage(stage_parent);
-            let what = stage.map(Stage::describe).unwrap_or("exec");
-            return Err(Error::Sandbox(format!(
-                "cannot start {} in the sandbox: {what} failed: {e}",
-                req.program.display()
-            )));
-        }
     };
+
+    let mut cmd = scrubbed_command(&req, &args, workdir.path());
+    child::install(&mut cmd, Arc::new(plan));
+    let spawned = cmd.spawn();
+    // The child has its copies now (or never started): close the parent's ends.
+    drop((stage_child, channel_child, cgroup_file, landlock_fd));
+    let mut child = spawned.map_err(|e| start_error(req.program, stage_parent, &e))?;
     let pid = child.id() as i32;
-    let stdin = child.stdin.take();
-    let stdout = child.stdout.take();
-    let stderr = child.stderr.take();
-    for fd in [
-        stdout.as_ref().map(|s| s.as_fd()),
-        stderr.as_ref().map(|s| s.as_fd()),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        sys::set_nonblocking(fd)?;
-    }
-    if let Some(s) = &stdin {
-        sys::set_nonblocking(s.as_fd())?;
-    }
+    let (stdin, stdout, stderr) = nonblocking_pipes(&mut child)?;
     if let Some(c) = &channel_parent {
         c.set_nonblocking(true)?;
     }
@@ -519,6 +417,136 @@ pub(crate) fn spawn(req: SpawnRequest<'_>) -> Result<Sandboxed> {
         _mount_root: mount_root,
         reaped: false,
     })
+}
+
+/// The sandbox's private working directory under `root`, owned by the user it switches to.
+fn private_workdir(root: &Path, mech: &Mechanisms) -> Result<TempDir> {
+    let workdir = TempDir::new(root, "awpo-sbx")?;
+    if let Some((uid, gid)) = mech.switch_user {
+        std::os::unix::fs::chown(workdir.path(), Some(uid), Some(gid))?;
+    }
+    Ok(workdir)
+}
+
+/// A fresh pids cgroup capped at `max_processes`, when the machine has a cgroup base.
+fn pids_cgroup(mech: &Mechanisms, limits: &Limits) -> Result<Option<PidsCgroup>> {
+    let Some(base) = &mech.pids else {
+        return Ok(None);
+    };
+    PidsCgroup::create(base, limits.max_processes)
+        .map(Some)
+        .map_err(|e| {
+            Error::Sandbox(format!(
+                "cannot create a pids cgroup under {}: {e}",
+                base.dir.display()
+            ))
+        })
+}
+
+/// The namespaces the child unshares: network (inside a user namespace when not root) and mount.
+fn unshare_flags(mech: &Mechanisms) -> libc::c_int {
+    let mut flags = 0;
+    if let NetMech::Namespace { user_namespace } = mech.net {
+        flags |= libc::CLONE_NEWNET;
+        if user_namespace {
+            flags |= libc::CLONE_NEWUSER;
+        }
+    }
+    if mech.fs == FsMech::MountNamespace {
+        flags |= libc::CLONE_NEWNS;
+    }
+    flags
+}
+
+/// The resource limits set in the child, as (resource, soft, hard).
+fn rlimits(
+    limits: &Limits,
+    mech: &Mechanisms,
+    start_cpu_seconds: u64,
+) -> Vec<(libc::__rlimit_resource_t, u64, u64)> {
+    let same = |resource, value| (resource, value, value);
+    let mut out = vec![
+        same(libc::RLIMIT_AS, limits.memory_bytes),
+        same(libc::RLIMIT_FSIZE, limits.file_size_bytes),
+        same(libc::RLIMIT_NOFILE, limits.open_files),
+        same(libc::RLIMIT_CORE, 0),
+    ];
+    let cpu = start_cpu_seconds.max(1);
+    // Root re-arms RLIMIT_CPU before each call (prlimit may raise the hard limit); otherwise the
+    // hard limit must stay open so the soft limit can be re-armed.
+    let cpu_hard = if mech.root {
+        cpu + 1
+    } else {
+        libc::RLIM_INFINITY
+    };
+    out.push((libc::RLIMIT_CPU, cpu, cpu_hard));
+    // Without a pids cgroup, RLIMIT_NPROC is the process cap (it counts the user's processes,
+    // so not for root).
+    if mech.pids.is_none() && !mech.root {
+        out.push(same(libc::RLIMIT_NPROC, limits.max_processes));
+    }
+    out
+}
+
+/// Whether the child drops its capabilities: root does, and so does a user namespace (it holds
+/// all capabilities inside).
+fn drops_capabilities(mech: &Mechanisms) -> bool {
+    mech.root
+        || matches!(
+            mech.net,
+            NetMech::Namespace {
+                user_namespace: true
+            }
+        )
+}
+
+/// The command to exec: only the configured environment (plus HOME and TMPDIR in the workdir
+/// unless configured), started in `/`, with piped stdout and stderr.
+fn scrubbed_command(req: &SpawnRequest<'_>, args: &[String], workdir: &Path) -> Command {
+    let env = &req.isolation.env;
+    let mut cmd = Command::new(req.program);
+    cmd.args(args)
+        .env_clear()
+        .envs(env)
+        .current_dir("/")
+        .stdin(if req.stdin {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for key in ["HOME", "TMPDIR"] {
+        if !env.contains_key(key) {
+            cmd.env(key, workdir);
+        }
+    }
+    cmd
+}
+
+/// The error of a failed start, naming the child setup step that failed.
+fn start_error(program: &Path, stage: UnixStream, e: &io::Error) -> Error {
+    let what = last_stage(stage).map(Stage::describe).unwrap_or("exec");
+    Error::Sandbox(format!(
+        "cannot start {} in the sandbox: {what} failed: {e}",
+        program.display()
+    ))
+}
+
+/// Takes the child's pipes, each switched to non-blocking.
+fn nonblocking_pipes(
+    child: &mut Child,
+) -> Result<(Option<ChildStdin>, Option<ChildStdout>, Option<ChildStderr>)> {
+    let (stdin, stdout, stderr) = (child.stdin.take(), child.stdout.take(), child.stderr.take());
+    let fds = [
+        stdout.as_ref().map(|s| s.as_fd()),
+        stderr.as_ref().map(|s| s.as_fd()),
+        stdin.as_ref().map(|s| s.as_fd()),
+    ];
+    for fd in fds.into_iter().flatten() {
+        sys::set_nonblocking(fd)?;
+    }
+    Ok((stdin, stdout, stderr))
 }
 
 fn last_stage(mut s: UnixStream) -> Option<Stage> {

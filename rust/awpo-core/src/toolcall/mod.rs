@@ -122,26 +122,16 @@ fn scan(text: &str) -> Vec<Seg> {
             push_text(&mut segs, text_start, i);
             let c0 = i + THINK_OPEN.len();
             saw_tag = true;
-            match think_close.find_from(b, c0) {
-                Some(j) => {
-                    segs.push(Seg {
-                        kind: Kind::Think,
-                        start: c0,
-                        end: j,
-                        closed: true,
-                    });
-                    p = j + THINK_CLOSE.len();
-                }
-                None => {
-                    segs.push(Seg {
-                        kind: Kind::Think,
-                        start: c0,
-                        end: n,
-                        closed: false,
-                    });
-                    p = n;
-                }
-            }
+            let close = think_close.find_from(b, c0);
+            p = block(
+                &mut segs,
+                Kind::Think,
+                c0,
+                close,
+                None,
+                THINK_CLOSE.len(),
+                n,
+            );
         } else if rest.starts_with(THINK_CLOSE.as_bytes()) && !saw_tag {
             // `</think>` with no tag before it: the chat template opened the think block in the
             // prompt (Qwen3, DeepSeek-R1), so everything before it is reasoning.
@@ -191,26 +181,16 @@ fn scan(text: &str) -> Vec<Seg> {
             push_text(&mut segs, text_start, i);
             saw_tag = true;
             let c0 = i + RESPONSE_OPEN.len();
-            match resp_close.find_from(b, c0) {
-                Some(j) => {
-                    segs.push(Seg {
-                        kind: Kind::Response,
-                        start: c0,
-                        end: j,
-                        closed: true,
-                    });
-                    p = j + RESPONSE_CLOSE.len();
-                }
-                None => {
-                    segs.push(Seg {
-                        kind: Kind::Response,
-                        start: c0,
-                        end: n,
-                        closed: false,
-                    });
-                    p = n;
-                }
-            }
+            let close = resp_close.find_from(b, c0);
+            p = block(
+                &mut segs,
+                Kind::Response,
+                c0,
+                close,
+                None,
+                RESPONSE_CLOSE.len(),
+                n,
+            );
         } else {
             p = i + 1;
             continue;
@@ -221,8 +201,9 @@ fn scan(text: &str) -> Vec<Seg> {
     segs
 }
 
-/// Records a block opened at content offset `c0`: closed at `close` unless the same opener
-/// comes first (`next`), which ends this block unclosed. Returns where scanning resumes.
+/// Records a span opened at content offset `c0`: closed at `close` unless the same opener
+/// comes first (`next`, `None` for spans that do not nest this way), which ends it unclosed; with
+/// neither it runs unclosed to the end `n`. Returns where scanning resumes.
 fn block(
     segs: &mut Vec<Seg>,
     kind: Kind,
@@ -232,35 +213,18 @@ fn block(
     close_len: usize,
     n: usize,
 ) -> usize {
-    match (close, next) {
-        (Some(j), o) if o.is_none_or(|o| j < o) => {
-            segs.push(Seg {
-                kind,
-                start: c0,
-                end: j,
-                closed: true,
-            });
-            j + close_len
-        }
-        (_, Some(o)) => {
-            segs.push(Seg {
-                kind,
-                start: c0,
-                end: o,
-                closed: false,
-            });
-            o
-        }
-        _ => {
-            segs.push(Seg {
-                kind,
-                start: c0,
-                end: n,
-                closed: false,
-            });
-            n
-        }
-    }
+    let (end, closed, resume) = match (close, next) {
+        (Some(j), o) if o.is_none_or(|o| j < o) => (j, true, j + close_len),
+        (_, Some(o)) => (o, false, o),
+        _ => (n, false, n),
+    };
+    segs.push(Seg {
+        kind,
+        start: c0,
+        end,
+        closed,
+    });
+    resume
 }
 
 /// Whitespace, everywhere in the parser: space, tab, `\n`, `\r` (JSON's set).
@@ -420,6 +384,39 @@ impl Acc<'_> {
         }
     }
 
+    /// Checks every call against `tools`: an unknown name, else the schema's issues.
+    fn check_schemas(&mut self) {
+        for (ci, call) in self.calls.iter().enumerate() {
+            match find_tool(self.tools, &call.name) {
+                None => self.issues.push(Issue {
+                    kind: FailureClass::UnknownTool,
+                    call: Some(ci),
+                    path: String::new(),
+                    message: format!("unknown tool `{}`", call.name),
+                }),
+                Some(t) => self
+                    .issues
+                    .extend(t.validate(&call.arguments).into_iter().map(|mut is| {
+                        is.call = Some(ci);
+                        is
+                    })),
+            }
+        }
+    }
+
+    /// The issue class of highest precedence, else `NoCall` without calls, else `Ok`.
+    fn failure(&self) -> FailureClass {
+        self.issues
+            .iter()
+            .map(|i| i.kind)
+            .max_by_key(|k| k.precedence())
+            .unwrap_or(if self.calls.is_empty() {
+                FailureClass::NoCall
+            } else {
+                FailureClass::Ok
+            })
+    }
+
     fn unclosed(&mut self, tag: &str, seg: &Seg, n: usize, opts: &ParseOptions) {
         if opts.truncated && seg.end == n {
             self.issue(
@@ -488,139 +485,170 @@ pub(crate) fn parse_for_scoring(
 }
 
 fn parse_with(text: &str, tools: &[ToolSchema], opts: &ParseOptions, texts: bool) -> ParseResult {
-    let n = text.len();
     let segs = scan(text);
     let mut acc = Acc {
         tools,
         calls: Vec::new(),
         issues: Vec::new(),
     };
-    let has_block = segs
-        .iter()
-        .any(|s| matches!(s.kind, Kind::ToolCall | Kind::Function));
-    let bare = if has_block {
-        None
-    } else {
-        segs.iter()
-            .enumerate()
-            .filter(|(_, s)| s.kind == Kind::Text)
-            .find_map(|(i, s)| first_non_ws(&text[s.start..s.end]).map(|o| (i, s.start + o)))
-            .and_then(|(i, at)| bare_start(&text.as_bytes()[at..]).map(|f| (i, at, f)))
-    };
-    let mut reasoning: Option<String> = None;
-    let mut response: Option<&str> = None;
-    let mut free: Vec<(usize, &str)> = Vec::new();
-    let mut first_region: Option<usize> = None;
-    let mut format: Option<CallFormat> = None;
-    for (i, seg) in segs.iter().enumerate() {
-        let content = &text[seg.start..seg.end];
-        match seg.kind {
-            Kind::Text => match bare {
-                Some((bi, at, fmt)) if bi == i => {
-                    first_region.get_or_insert(at);
-                    format.get_or_insert(fmt);
-                    let used = acc.bare(&text[at..seg.end], fmt, opts.truncated && seg.end == n);
-                    free.push((at + used, &text[at + used..seg.end]));
-                }
-                _ => free.push((seg.start, content)),
-            },
-            Kind::Think => {
-                match reasoning.as_mut() {
-                    Some(r) if texts => {
-                        r.push('\n');
-                        r.push_str(trim_ws(content));
-                    }
-                    Some(_) => {}
-                    None if texts => reasoning = Some(trim_ws(content).to_owned()),
-                    None => reasoning = Some(String::new()),
-                }
-                if !seg.closed {
-                    acc.unclosed(THINK_OPEN, seg, n, opts);
-                }
-            }
-            Kind::ToolCall => {
-                first_region.get_or_insert(seg.start);
-                if seg.closed {
-                    let f = acc.block(content);
-                    format.get_or_insert(f);
-                } else {
-                    format.get_or_insert(CallFormat::Hermes);
-                    acc.unclosed(CALL_OPEN, seg, n, opts);
-                }
-            }
-            Kind::Function => {
-                first_region.get_or_insert(seg.start);
-                format.get_or_insert(CallFormat::Xml);
-                if seg.closed {
-                    acc.xml(content);
-                } else {
-                    acc.unclosed(FUNCTION_OPEN, seg, n, opts);
-                }
-            }
-            Kind::Response => {
-                response.get_or_insert(trim_ws(content));
-                if !seg.closed {
-                    acc.unclosed(RESPONSE_OPEN, seg, n, opts);
-                }
-            }
-        }
-    }
+    let spans = read_spans(text, &segs, &mut acc, opts, texts);
     if !tools.is_empty() {
-        for (ci, call) in acc.calls.iter().enumerate() {
-            match find_tool(tools, &call.name) {
-                None => acc.issues.push(Issue {
-                    kind: FailureClass::UnknownTool,
-                    call: Some(ci),
-                    path: String::new(),
-                    message: format!("unknown tool `{}`", call.name),
-                }),
-                Some(t) => acc
-                    .issues
-                    .extend(t.validate(&call.arguments).into_iter().map(|mut is| {
-                        is.call = Some(ci);
-                        is
-                    })),
-            }
-        }
+        acc.check_schemas();
     }
-    if let Some(r) = first_region
-        && !acc.calls.is_empty()
-        && free
-            .iter()
-            .any(|(at, s)| *at > r && first_non_ws(s).is_some())
-    {
+    if spans.text_after_calls() && !acc.calls.is_empty() {
         acc.issue(FailureClass::ExtraText, "text after the tool calls".into());
     }
-    let answer = match response {
-        _ if !texts => None,
-        Some(r) => Some(r.to_owned()),
-        None => {
-            let parts: Vec<&str> = free
-                .iter()
-                .map(|(_, s)| trim_ws(s))
-                .filter(|s| !s.is_empty())
-                .collect();
-            (!parts.is_empty()).then(|| parts.join("\n"))
-        }
-    };
-    let failure = acc
-        .issues
-        .iter()
-        .map(|i| i.kind)
-        .max_by_key(|k| k.precedence())
-        .unwrap_or(if acc.calls.is_empty() {
-            FailureClass::NoCall
-        } else {
-            FailureClass::Ok
-        });
+    let answer = if texts { spans.answer() } else { None };
+    let failure = acc.failure();
     ParseResult {
         calls: acc.calls,
-        reasoning,
+        reasoning: spans.reasoning,
         answer,
         failure,
         issues: acc.issues,
-        format,
+        format: spans.format,
     }
+}
+
+/// What the spans of one text hold besides calls (which go to [`Acc`]).
+struct Spans<'t> {
+    /// The think spans' trimmed contents joined by `\n` (`Some("")` for each when not `texts`).
+    reasoning: Option<String>,
+    /// The first `<response>` span's trimmed content.
+    response: Option<&'t str>,
+    /// Free-text pieces with their offsets (a bare call's text excluded).
+    free: Vec<(usize, &'t str)>,
+    /// Where the first call region (block, element or bare call) starts.
+    first_region: Option<usize>,
+    /// The format of the first call region.
+    format: Option<CallFormat>,
+}
+
+impl<'t> Spans<'t> {
+    /// Non-whitespace free text after the start of the first call region.
+    fn text_after_calls(&self) -> bool {
+        self.first_region.is_some_and(|r| {
+            self.free
+                .iter()
+                .any(|(at, s)| *at > r && first_non_ws(s).is_some())
+        })
+    }
+
+    /// The first response span, else the trimmed non-empty free-text pieces joined by `\n`.
+    fn answer(&self) -> Option<String> {
+        if let Some(r) = self.response {
+            return Some(r.to_owned());
+        }
+        let parts: Vec<&str> = self
+            .free
+            .iter()
+            .map(|(_, s)| trim_ws(s))
+            .filter(|s| !s.is_empty())
+            .collect();
+        (!parts.is_empty()).then(|| parts.join("\n"))
+    }
+
+    /// Appends one think span's content (only its presence unless `texts`).
+    fn add_reasoning(&mut self, content: &str, texts: bool) {
+        match self.reasoning.as_mut() {
+            Some(r) if texts => {
+                r.push('\n');
+                r.push_str(trim_ws(content));
+            }
+            Some(_) => {}
+            None if texts => self.reasoning = Some(trim_ws(content).to_owned()),
+            None => self.reasoning = Some(String::new()),
+        }
+    }
+
+    /// Marks a call region starting at `at` in `format` (only the first one counts).
+    fn call_region(&mut self, at: usize, format: CallFormat) {
+        self.first_region.get_or_insert(at);
+        self.format.get_or_insert(format);
+    }
+}
+
+/// Where a bare call stands when the text has no call block or element: the index of the
+/// first free-text span with non-whitespace content, the offset of that content, and the format
+/// it starts (`None` when it starts none).
+fn find_bare(text: &str, segs: &[Seg]) -> Option<(usize, usize, CallFormat)> {
+    if segs
+        .iter()
+        .any(|s| matches!(s.kind, Kind::ToolCall | Kind::Function))
+    {
+        return None;
+    }
+    segs.iter()
+        .enumerate()
+        .filter(|(_, s)| s.kind == Kind::Text)
+        .find_map(|(i, s)| first_non_ws(&text[s.start..s.end]).map(|o| (i, s.start + o)))
+        .and_then(|(i, at)| bare_start(&text.as_bytes()[at..]).map(|f| (i, at, f)))
+}
+
+/// Reads every span in order: calls and issues into `acc`, the rest into [`Spans`].
+fn read_spans<'t>(
+    text: &'t str,
+    segs: &[Seg],
+    acc: &mut Acc<'_>,
+    opts: &ParseOptions,
+    texts: bool,
+) -> Spans<'t> {
+    let n = text.len();
+    let bare = find_bare(text, segs);
+    let mut spans = Spans {
+        reasoning: None,
+        response: None,
+        free: Vec::new(),
+        first_region: None,
+        format: None,
+    };
+    for (i, seg) in segs.iter().enumerate() {
+        let content = &text[seg.start..seg.end];
+        let unclosed_tag = match seg.kind {
+            Kind::Text => {
+                match bare {
+                    Some((bi, at, fmt)) if bi == i => {
+                        spans.call_region(at, fmt);
+                        let cut = opts.truncated && seg.end == n;
+                        let used = acc.bare(&text[at..seg.end], fmt, cut);
+                        spans.free.push((at + used, &text[at + used..seg.end]));
+                    }
+                    _ => spans.free.push((seg.start, content)),
+                }
+                None
+            }
+            Kind::Think => {
+                spans.add_reasoning(content, texts);
+                Some(THINK_OPEN)
+            }
+            Kind::ToolCall if seg.closed => {
+                let format = acc.block(content);
+                spans.call_region(seg.start, format);
+                None
+            }
+            Kind::ToolCall => {
+                spans.call_region(seg.start, CallFormat::Hermes);
+                Some(CALL_OPEN)
+            }
+            Kind::Function => {
+                spans.call_region(seg.start, CallFormat::Xml);
+                if seg.closed {
+                    acc.xml(content);
+                }
+                Some(FUNCTION_OPEN)
+            }
+            Kind::Response => {
+                spans.response.get_or_insert(trim_ws(content));
+                Some(RESPONSE_OPEN)
+            }
+        };
+        if let Some(tag) = unclosed_tag
+            && !seg.closed
+        {
+            acc.unclosed(tag, seg, n, opts);
+        }
+    }
+    spans
 }
 
 /// [`parse`] over many texts, in parallel through [`crate::par`].
