@@ -137,6 +137,13 @@ def outcome_batch(
     schema, `TypeError` for a value that is not JSON-like; the message names the item and field.
     """
 
+def calls_match(made: list[Any], expected: list[Any]) -> bool:
+    """The exact-call rule (REWARDS.md "`exact`"): whether `made` and `expected` (`{"name",
+    "arguments"}` dicts or pydantic `FunctionCall`s) are equal as multisets of `(name, arguments)`,
+    arguments compared with JSON equality (`1 == 1.0`, `"1" != 1`, `true != 1`, key order ignored).
+    Raises `ValueError` / `TypeError` naming the item for a call that is not `{name, arguments}`.
+    """
+
 def reward_range(kind: str) -> tuple[float, float]:
     """`(min, max)` of a reward's total: toolrl (-3, 4), exact (0, 1), bfcl (0, 1)."""
 
