@@ -49,6 +49,11 @@ class ToolSet:
         """Tool names, in order."""
     def to_list(self) -> list[dict[str, Any]]:
         """The schemas as given, as a new list of dicts."""
+    def check_call(self, name: str, arguments_json: str) -> tuple[str, str] | None:
+        """Whether a call may run: None, or `(error_kind, message)` saying why not ("unknown_tool",
+        or "invalid_arguments": not an object, or not fitting the tool's schema). The sandbox pool
+        applies the same gate; the schema check is the reward's `schema_violation` check.
+        Raises `ValueError` when `arguments_json` is not JSON."""
     def __reduce__(self) -> tuple[Any, tuple[list[dict[str, Any]]]]: ...
     def __len__(self) -> int: ...
     def __contains__(self, key: object, /) -> bool: ...
