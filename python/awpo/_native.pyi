@@ -49,6 +49,11 @@ class ToolSet:
         """Tool names, in order."""
     def to_list(self) -> list[dict[str, Any]]:
         """The schemas as given, as a new list of dicts."""
+    def check_call(self, name: str, arguments_json: str) -> tuple[str, str] | None:
+        """Whether a call may run: None, or `(error_kind, message)` saying why not ("unknown_tool",
+        or "invalid_arguments": not an object, or not fitting the tool's schema). The sandbox pool
+        applies the same gate; the schema check is the reward's `schema_violation` check.
+        Raises `ValueError` when `arguments_json` is not JSON."""
     def __reduce__(self) -> tuple[Any, tuple[list[dict[str, Any]]]]: ...
     def __len__(self) -> int: ...
     def __contains__(self, key: object, /) -> bool: ...
@@ -135,6 +140,13 @@ def outcome_batch(
     array per component (in the order of `reward_components(kind)`), and the parse failure class
     per item. Raises `ValueError` for an unknown kind, mismatched lengths, and a malformed answer or
     schema, `TypeError` for a value that is not JSON-like; the message names the item and field.
+    """
+
+def calls_match(made: list[Any], expected: list[Any]) -> bool:
+    """The exact-call rule (REWARDS.md "`exact`"): whether `made` and `expected` (`{"name",
+    "arguments"}` dicts or pydantic `FunctionCall`s) are equal as multisets of `(name, arguments)`,
+    arguments compared with JSON equality (`1 == 1.0`, `"1" != 1`, `true != 1`, key order ignored).
+    Raises `ValueError` / `TypeError` naming the item for a call that is not `{name, arguments}`.
     """
 
 def reward_range(kind: str) -> tuple[float, float]:

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from bfcl_helpers import ScriptedEngine, scripted_policy, turn_and_step
 
 from awpo.data.generator import GeneratorConfig, demonstration, generate
-from awpo.data.schema import FunctionCall, Task
-from awpo.eval.builtin import calls_match, run_builtin
+from awpo.data.schema import Task
+from awpo.eval.builtin import run_builtin
 from awpo.rollout.render import Renderer
 from awpo.rollout.tools import LocalTools, SandboxTools
 from awpo.tools.builtin import all_tools
@@ -93,15 +93,6 @@ def test_wrong_answers_are_wrong(renderer: Renderer) -> None:
     report = run_builtin(scripted_policy(engine), tasks, LocalTools(all_tools()))
     assert report.accuracy == 0.0
     assert all(r.rewards for r in report.results)  # single-turn tasks get the outcome rewards
-
-
-def test_calls_match_is_a_multiset_with_numeric_equality() -> None:
-    a = [FunctionCall(name="f", arguments={"x": 1.0}), FunctionCall(name="g", arguments={})]
-    assert calls_match(a, [FunctionCall(name="g", arguments={}), FunctionCall(name="f", arguments={"x": 1})])
-    assert not calls_match(a, a[:1])
-    assert not calls_match(
-        [FunctionCall(name="f", arguments={"x": True})], [FunctionCall(name="f", arguments={"x": 1})]
-    )
 
 
 def test_demonstrations_in_json_lines_score_right(renderer: Renderer) -> None:

@@ -91,9 +91,9 @@ def test_the_workdir_is_emptied_after_each_call(sandbox: Sandbox) -> None:
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        ({"a": 1}, "missing required 'b'"),
+        ({"a": 1}, "arguments.b: missing required parameter `b`"),
         ({"a": "1", "b": 2}, "arguments.a: expected integer, got string"),
-        ({"a": 1, "b": 2, "c": 3}, "unexpected argument 'c'"),
+        ({"a": 1, "b": 2, "c": 3}, "arguments.c: unknown parameter `c`"),
         ({"a": True, "b": 2}, "expected integer, got boolean"),
     ],
 )

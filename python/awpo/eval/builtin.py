@@ -4,24 +4,22 @@ Each task runs in `awpo.rollout.RolloutLoop`, the loop training samples with, gr
 renderer, engine, parser, tool runner (the sandbox, by default) and budgets, so the outputs scored
 here are the ones training's evaluation would produce. A task is right when the calls made (over all
 turns) equal the expected ones as a multiset of (name, arguments), and, for tasks whose answer is no
-call, when no call was made (the trainer's `exact_call_correct` rule). Single-turn tasks are also
+call, when no call was made: `awpo.rewards.exact_call_correct`, the rule training and the `exact`
+reward apply too. Single-turn tasks are also
 scored with awpo's outcome rewards (`toolrl`, `exact`, `bfcl`; REWARDS.md) on their first turn, the
 numbers training optimises.
 """
 
 from __future__ import annotations
 
-import json
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from awpo.data.convert import JsonDict
 from awpo.data.schema import FunctionCall, Task
 from awpo.eval.generation import EvalPolicy
 from awpo.eval.runner import CategoryScore
-from awpo.rewards import REWARD_KINDS, outcome
+from awpo.rewards import REWARD_KINDS, exact_call_correct, outcome
 from awpo.rollout.loop import Trajectory
 from awpo.rollout.tools import ToolRunner
 
@@ -82,32 +80,6 @@ class BuiltinReport:
         }
 
 
-def call_key(call: FunctionCall) -> str:
-    """Canonical form of a call: name and arguments as sorted JSON."""
-    return json.dumps([call.name, call.arguments], sort_keys=True, ensure_ascii=False)
-
-
-def calls_match(made: Sequence[FunctionCall], expected: Sequence[FunctionCall]) -> bool:
-    """Whether two call lists are equal as multisets of (name, arguments); 1 and 1.0 are equal values."""
-    return Counter(call_key(_normalise(c)) for c in made) == Counter(call_key(_normalise(c)) for c in expected)
-
-
-def _normalise(call: FunctionCall) -> FunctionCall:
-    return FunctionCall(name=call.name, arguments=_num(call.arguments))
-
-
-def _num(value: Any) -> Any:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _num(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_num(v) for v in value]
-    return value
-
-
 def run_builtin(
     policy: EvalPolicy,
     tasks: Sequence[Task],
@@ -156,8 +128,7 @@ def _kind(task: Task) -> str:
 
 def _result(task: Task, trajectory: Trajectory) -> BuiltinResult:
     calls = [FunctionCall(name=c["name"], arguments=c["arguments"]) for c in trajectory.calls]
-    answer = task.answer
-    correct = not calls if answer.no_call else calls_match(calls, answer.tool_calls)
+    correct = exact_call_correct(calls, task)
     return BuiltinResult(
         task.id,
         str(task.meta.get("family", "")),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from awpo.rewards.exact import calls_match, exact_call_correct, expected_calls
 from awpo.rewards.outcome import REWARD_KINDS, OutcomeBatch, RewardKind, outcome, reward_range
 from awpo.rewards.parsing import (
     FAILURE_CLASSES,
@@ -27,6 +28,9 @@ __all__ = [
     "RewardKind",
     "ToolSet",
     "ToolsLike",
+    "calls_match",
+    "exact_call_correct",
+    "expected_calls",
     "outcome",
     "parse",
     "parse_batch",

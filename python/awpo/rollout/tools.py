@@ -18,10 +18,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from awpo.data.schema import Task
+from awpo.rewards import ToolSet
 from awpo.tools.context import bind_episode_state
 from awpo.tools.registry import Tool
-from awpo.tools.sandbox import Sandbox, Session, ToolResult
-from awpo.tools.validate import schema_errors
+from awpo.tools.sandbox import Sandbox, Session, ToolResult, arguments_json
 
 
 class ToolEpisode(Protocol):
@@ -69,52 +69,48 @@ class _SandboxEpisode:
 class LocalTools:
     """Runs `@tool` functions in this process: trusted code only, no isolation and no limits.
 
-    Arguments are checked against each tool's schema first (as the sandbox does); exceptions become
-    error results. Each episode has its own `episode_state`, as in the sandbox.
+    A call passes the sandbox's gate first (`ToolSet.check_call`: the tool exists, the arguments
+    fit its schema, as the reward checks them); exceptions become error results. Each episode has
+    its own `episode_state`, as in the sandbox.
     """
 
     def __init__(self, tools: Sequence[Tool]) -> None:
         self.tools = {t.name: t for t in tools}
         if len(self.tools) != len(tools):
             raise ValueError("two tools share a name")
+        self.gate = ToolSet([t.schema for t in tools])
 
     def episode(self, task: Task) -> _LocalEpisode:
-        return _LocalEpisode(self.tools)
-
-
-def _failed(name: str, kind: str, error: str) -> ToolResult:
-    return ToolResult(name=name, ok=False, error=error, error_kind=kind)
+        return _LocalEpisode(self.tools, self.gate)
 
 
 class _LocalEpisode:
-    def __init__(self, tools: Mapping[str, Tool]) -> None:
+    def __init__(self, tools: Mapping[str, Tool], gate: ToolSet) -> None:
         self.tools = tools
+        self.gate = gate
         self.state: dict[str, Any] = {}
 
     def run(self, calls: Sequence[Mapping[str, Any]]) -> list[ToolResult]:
         return [self._call(str(c.get("name", "")), c.get("arguments")) for c in calls]
 
     def _call(self, name: str, args: Any) -> ToolResult:
-        tool = self.tools.get(name)
-        if tool is None:
-            return _failed(name, "unknown_tool", f"unknown tool {name!r}; available: {', '.join(self.tools)}")
-        if not isinstance(args, Mapping):
-            return _failed(name, "invalid_arguments", f"arguments must be an object, got {type(args).__name__}")
-        problems = schema_errors(tool.parameters, dict(args))
-        if problems:
-            return _failed(
-                name, "invalid_arguments", f"arguments do not match the schema of {name}: " + "; ".join(problems)
-            )
+        args_json = arguments_json(name, args)
+        if isinstance(args_json, ToolResult):
+            return args_json
+        rejected = self.gate.check_call(name, args_json)
+        if rejected is not None:
+            return ToolResult.failure(name, *rejected)
+        tool = self.tools[name]
         trial = copy.deepcopy(self.state)  # a failed call leaves the episode state untouched
         try:
             with bind_episode_state(trial):
                 value = tool(**dict(args))
         except Exception as exc:  # a tool's failure is the model's observation, not the trainer's crash
-            return _failed(name, "tool_error", f"{type(exc).__name__}: {exc}")
+            return ToolResult.failure(name, "tool_error", f"{type(exc).__name__}: {exc}")
         try:
             value = json.loads(json.dumps(value, allow_nan=False))
         except (TypeError, ValueError) as exc:
-            return _failed(name, "bad_value", f"the tool returned a value that is not JSON: {exc}")
+            return ToolResult.failure(name, "bad_value", f"the tool returned a value that is not JSON: {exc}")
         self.state = trial
         return ToolResult(name=name, ok=True, value=value)
 

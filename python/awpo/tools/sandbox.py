@@ -36,7 +36,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from awpo import _native
 from awpo.errors import AwpoError, ToolTimeoutError
 from awpo.tools.registry import Tool, build_tool
-from awpo.tools.validate import schema_errors
 
 logger = logging.getLogger(__name__)
 
@@ -238,6 +237,11 @@ class ToolResult:
             return self.value if isinstance(self.value, str) else json.dumps(self.value, ensure_ascii=False)
         return f"Error ({self.error_kind}): {self.error}"
 
+    @classmethod
+    def failure(cls, name: str, kind: str, error: str) -> ToolResult:
+        """A call that failed before or without running (`kind`: `unknown_tool`, `invalid_arguments`, ...)."""
+        return cls(name=name, ok=False, error=error, error_kind=kind)
+
     def unwrap(self) -> Any:
         """The value; raises `ToolTimeoutError` for a timeout and `ToolCallError` otherwise."""
         if self.ok:
@@ -251,8 +255,16 @@ class ToolCallError(AwpoError):
     """A tool call failed (raised only by `ToolResult.unwrap`; calls themselves return results)."""
 
 
-def _failed(name: str, kind: str, error: str) -> ToolResult:
-    return ToolResult(name=name, ok=False, error=error, error_kind=kind)
+def arguments_json(name: str, args: Any) -> str | ToolResult:
+    """`args` as JSON text, or the failed result when `args` is not JSON.
+
+    Whether the call may then run (the tool exists, the arguments are an object fitting its schema)
+    is the native gate's decision: the sandbox pool's, or `ToolSet.check_call` for in-process tools.
+    """
+    try:
+        return json.dumps(dict(args) if isinstance(args, Mapping) else args, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        return ToolResult.failure(name, "invalid_arguments", f"arguments are not JSON: {e}")
 
 
 def _from_native(name: str, r: _native.CallResult) -> ToolResult:
@@ -419,6 +431,8 @@ class Sandbox:
             "worker_script": str(_WORKER_SCRIPT),
             "sys_path": sys_path,
             "tools": {name: t.path for name, t in self._tools.items()},
+            # The pool checks every call against these before it runs (the reward's validator).
+            "schemas": [t.schema for t in self._tools.values()],
             "policies": {name: p.to_native() for name, p in self.policies.items()},
             "size": self.config.pool_size,
             "recycle_after": self.config.recycle_after,
@@ -453,29 +467,12 @@ class Sandbox:
         """OpenAI function schemas of the tools (for the prompt)."""
         return [t.schema for t in self._tools.values()]
 
-    def _prepare(self, name: str, args: Any) -> tuple[str | None, ToolResult | None]:
-        """(arguments as JSON, None) or (None, the failed result explaining why not)."""
-        tool = self._tools.get(name)
-        if tool is None:
-            return None, _failed(name, "unknown_tool", f"unknown tool {name!r}; available: {', '.join(self._tools)}")
-        if not isinstance(args, Mapping):
-            return None, _failed(name, "invalid_arguments", f"arguments must be an object, got {type(args).__name__}")
-        problems = schema_errors(tool.parameters, dict(args))
-        if problems:
-            return None, _failed(
-                name, "invalid_arguments", f"arguments do not match the schema of {name}: " + "; ".join(problems)
-            )
-        try:
-            return json.dumps(args, allow_nan=False), None
-        except (TypeError, ValueError) as e:
-            return None, _failed(name, "invalid_arguments", f"arguments are not JSON: {e}")
-
     def call(self, name: str, args: Mapping[str, Any], *, session: str | None = None) -> ToolResult:
         """Runs one call. A failed call is a result (`ok=False`), never an exception; only a sandbox
         that cannot run anything raises `SandboxError`."""
-        args_json, failed = self._prepare(name, args)
-        if failed is not None or args_json is None:
-            return failed or _failed(name, "invalid_arguments", "arguments could not be prepared")
+        args_json = arguments_json(name, args)
+        if isinstance(args_json, ToolResult):
+            return args_json
         return _from_native(name, self._pool.call(name, args_json, session))
 
     def call_batch(self, calls: Sequence[CallSpec], *, session: str | None = None) -> list[ToolResult]:
@@ -488,9 +485,9 @@ class Sandbox:
         where: list[int] = []
         for i, spec in enumerate(calls):
             name, args, sess = _unpack(spec, session)
-            args_json, failed = self._prepare(name, args)
-            if failed is not None or args_json is None:
-                results[i] = failed
+            args_json = arguments_json(name, args)
+            if isinstance(args_json, ToolResult):
+                results[i] = args_json
                 continue
             native_calls.append((name, args_json, sess))
             where.append(i)
@@ -498,7 +495,7 @@ class Sandbox:
             answers = self._pool.call_batch(native_calls)
             for i, (name, _, _), r in zip(where, native_calls, answers, strict=True):
                 results[i] = _from_native(name, r)
-        return [r if r is not None else _failed("?", "protocol", "missing result") for r in results]
+        return [r if r is not None else ToolResult.failure("?", "protocol", "missing result") for r in results]
 
     def session(self, session_id: str | None = None) -> Session:
         """A new episode session (fresh tool state); use it as a context manager to end it."""

@@ -9,7 +9,6 @@ component is averaged the same way, so totals stay within the reward's range.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +18,7 @@ import numpy.typing as npt
 
 from awpo.data.schema import Task
 from awpo.rewards import RewardKind, outcome
+from awpo.rewards import exact_call_correct as rewards_exact_call_correct
 from awpo.rewards.judge.prompt import JudgeItem
 from awpo.rollout.loop import Trajectory
 
@@ -101,28 +101,5 @@ def judge_items(trajectories: Sequence[Trajectory], tasks: Mapping[str, Task]) -
 
 def exact_call_correct(trajectory: Trajectory, task: Task) -> bool:
     """Whether the calls made over all turns equal the expected ones as a multiset (no call for
-    no-call tasks). Numbers compare as JSON numbers (1 == 1.0)."""
-    made = sorted(_call_key(c) for c in trajectory.calls)
-    expected_calls: list[Mapping[str, Any]]
-    steps = task.meta.get("steps") or []
-    if task.env and steps:
-        expected_calls = [c for s in steps for c in s["calls"]]
-    else:
-        expected_calls = [c.model_dump() for c in task.answer.tool_calls]
-    return made == sorted(_call_key(c) for c in expected_calls)
-
-
-def _call_key(call: Mapping[str, Any]) -> str:
-    return json.dumps([call.get("name"), _normalise(call.get("arguments", {}))], sort_keys=True)
-
-
-def _normalise(value: Any) -> Any:
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return value
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, Mapping):
-        return {k: _normalise(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_normalise(v) for v in value]
-    return value
+    no-call tasks): the exact-call rule of `awpo.rewards.exact_call_correct` (REWARDS.md "`exact`")."""
+    return rewards_exact_call_correct(trajectory.calls, task)

@@ -419,6 +419,9 @@ fn pool_config(env: &PyEnv, size: usize) -> PoolConfig {
         worker_script: worker.canonicalize().unwrap_or(worker),
         sys_path: env.sys_path.clone(),
         tools,
+        // Only `echo` declares its arguments; the other tools take any object.
+        schemas: vec![json!({"name": "echo", "parameters": {"type": "object",
+            "properties": {"text": {"type": "string"}}, "required": ["text"]}})],
         policies,
         size,
         recycle_after: 1000,
@@ -480,6 +483,21 @@ fn pool_serves_calls_and_reports_failures_as_results() {
     assert_eq!(r.error_kind, Some(CallErrorKind::InvalidArguments), "{r:?}");
     let r = call(&pool, "nope", json!({}));
     assert_eq!(r.error_kind, Some(CallErrorKind::UnknownTool));
+    // The gate (the reward's schema validator) stops these before a worker sees them.
+    let r = call(&pool, "echo", json!({"text": 3}));
+    assert_eq!(r.error_kind, Some(CallErrorKind::InvalidArguments), "{r:?}");
+    assert_eq!(
+        r.error.as_deref(),
+        Some(
+            "arguments do not match the schema of echo: arguments.text: expected string, got integer"
+        )
+    );
+    assert_eq!(r.stdout, "");
+    let r = call(&pool, "add", json!([1, 2]));
+    assert_eq!(
+        r.error.as_deref(),
+        Some("arguments must be a JSON object, got array")
+    );
     let r = call(&pool, "nan", json!({}));
     assert_eq!(r.error_kind, Some(CallErrorKind::BadValue), "{r:?}");
     // One worker served all of that.

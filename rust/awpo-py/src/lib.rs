@@ -46,7 +46,7 @@ mod _native {
 
     // --- outcome rewards ---
     #[pymodule_export]
-    use super::reward::{outcome_batch, reward_components, reward_range};
+    use super::reward::{calls_match, outcome_batch, reward_components, reward_range};
 
     // --- advantages ---
     #[pymodule_export]

@@ -1,4 +1,5 @@
-//! Bindings of `awpo_core::reward`: batch outcome rewards and each reward's range.
+//! Bindings of `awpo_core::reward`: batch outcome rewards, each reward's range, and the exact-call
+//! rule (`calls_match`).
 use crate::errors;
 use awpo_core::reward::{self, RewardKind};
 use awpo_core::toolcall::FailureClass;
@@ -482,4 +483,38 @@ pub fn reward_range(kind: &str) -> PyResult<(f64, f64)> {
 #[pyfunction]
 pub fn reward_components(kind: &str) -> PyResult<Vec<&'static str>> {
     Ok(kind_of(kind)?.component_names().to_vec())
+}
+
+/// Converts a list of calls (`{"name", "arguments"}` dicts or pydantic `FunctionCall`s) to JSON;
+/// an error names the list and the item (`made[2].arguments.x: …`).
+fn calls_json(calls: &[Bound<'_, PyAny>], what: &str) -> PyResult<Vec<Value>> {
+    calls
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            py_value(c, 0, Mode::Plain).map_err(|bad| {
+                let path: String = bad.path.iter().rev().map(String::as_str).collect();
+                let msg = format!("{what}[{i}]{path}: {}", bad.what);
+                if bad.type_error {
+                    PyTypeError::new_err(msg)
+                } else {
+                    PyValueError::new_err(msg)
+                }
+            })
+        })
+        .collect()
+}
+
+/// The exact-call rule (REWARDS.md "`exact`"): whether `made` and `expected` are equal as
+/// multisets of `(name, arguments)`, arguments compared with JSON equality.
+#[pyfunction]
+pub fn calls_match(
+    py: Python<'_>,
+    made: Vec<Bound<'_, PyAny>>,
+    expected: Vec<Bound<'_, PyAny>>,
+) -> PyResult<bool> {
+    let made = calls_json(&made, "made")?;
+    let expected = calls_json(&expected, "expected")?;
+    py.detach(|| reward::exact::calls_match_json(&made, &expected))
+        .map_err(errors::to_py)
 }

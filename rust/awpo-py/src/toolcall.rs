@@ -1,6 +1,7 @@
 //! Bindings of `awpo_core::toolcall`: `ToolSet`, `ParseResult`, `ParseIssue`, `parse_tool_calls`
 //! and `parse_tool_calls_batch`. Also the Python ⇄ JSON conversions other bindings may reuse.
 use crate::errors;
+use awpo_core::sandbox::CallGate;
 use awpo_core::toolcall::{self as tc, ParseOptions, ToolSchema};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
@@ -119,6 +120,8 @@ pub(crate) fn json_to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py,
 #[pyclass(name = "ToolSet", frozen, module = "awpo._native")]
 pub struct PyToolSet {
     tools: Vec<ToolSchema>,
+    /// The gate a call of these tools passes before it runs (`check_call`).
+    gate: CallGate,
     /// The schemas as given (for pickling and `to_list`).
     source: Value,
 }
@@ -143,7 +146,29 @@ impl PyToolSet {
         }
         let source = py_to_json(tools, "tools", 0)?;
         let tools = tc::parse_toolset(&source).map_err(errors::to_py)?;
-        Ok(PyToolSet { tools, source })
+        let gate = CallGate::from_schemas(&tools);
+        Ok(PyToolSet {
+            tools,
+            gate,
+            source,
+        })
+    }
+
+    /// Whether a call may run: `None`, or `(error_kind, message)` saying why not (the tool is
+    /// unknown, the arguments are not an object or do not fit the tool's schema). The sandbox
+    /// pool applies the same gate; the schema check is the reward's `schema_violation` check.
+    fn check_call(
+        &self,
+        name: &str,
+        arguments_json: &str,
+    ) -> PyResult<Option<(&'static str, String)>> {
+        let args: Value = serde_json::from_str(arguments_json)
+            .map_err(|e| PyValueError::new_err(format!("arguments_json: {e}")))?;
+        Ok(self
+            .gate
+            .check(name, &args)
+            .err()
+            .map(|r| (r.kind.as_str(), r.message)))
     }
 
     /// Tool names, in order.

@@ -199,6 +199,10 @@ pub struct PoolConfig {
     pub sys_path: Vec<String>,
     /// Tool name → dotted import path `module:qualname`.
     pub tools: BTreeMap<String, String>,
+    /// OpenAI function schemas of (some of) the tools: a call's arguments must fit its tool's
+    /// schema before it runs (see `CallGate`). A tool without one only needs an object.
+    #[serde(default)]
+    pub schemas: Vec<serde_json::Value>,
     /// Tool name → policy overriding the pool limits.
     #[serde(default)]
     pub policies: BTreeMap<String, ToolPolicy>,

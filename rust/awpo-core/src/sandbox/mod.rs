@@ -16,6 +16,7 @@
 mod cgroup;
 mod child;
 mod config;
+mod gate;
 mod io;
 mod isolation;
 mod pool;
@@ -29,6 +30,7 @@ pub use config::{
     FilesystemPolicy, IsolationConfig, Limits, NetworkPolicy, PoolConfig, SYSTEM_READ_ONLY,
     SYSTEM_READ_WRITE, ToolPolicy,
 };
+pub use gate::{CallGate, Rejection};
 pub use isolation::IsolationReport;
 pub use pool::{CallRequest, Pool};
 pub use result::{CallErrorKind, CallResult, RunResult, signal_name};

@@ -7,11 +7,13 @@
 //! session, and is threaded through calls as JSON, so any worker can serve any session and a
 //! failed call never changes a session's state.
 use super::config::{Limits, PoolConfig, ToolPolicy};
+use super::gate::CallGate;
 use super::io::{self, Capture, Exchange};
 use super::isolation::{IsolationReport, Mechanisms};
 use super::result::{CallErrorKind, CallResult, signal_name};
 use super::spawn::{self, Sandboxed, SpawnRequest};
 use super::sys;
+use crate::toolcall::parse_toolset;
 use crate::{Error, Result};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -67,6 +69,8 @@ enum KeeperMsg {
 #[derive(Debug)]
 struct Inner {
     cfg: PoolConfig,
+    /// What a call must pass before it runs (tool known, arguments fit its schema).
+    gate: CallGate,
     mech: Mechanisms,
     slots: Mutex<Slots>,
     freed: Condvar,
@@ -95,11 +99,14 @@ impl Pool {
     /// tools. Fails with the worker's own message when a tool module cannot be imported.
     pub fn new(cfg: PoolConfig) -> Result<Self> {
         cfg.validate()?;
+        let schemas = parse_toolset(&Value::Array(cfg.schemas.clone()))?;
+        let gate = CallGate::new(cfg.tools.keys().cloned(), &schemas)?;
         let mech = Mechanisms::resolve(&cfg.isolation, cfg.limits.max_processes)?;
         let size = cfg.size;
         let startup = Duration::from_millis(cfg.startup_timeout_ms);
         let inner = Arc::new(Inner {
             cfg,
+            gate,
             mech,
             slots: Mutex::new(Slots::default()),
             freed: Condvar::new(),
@@ -291,21 +298,8 @@ impl Pool {
     /// start); a failing tool is an `Ok` result with `ok == false`.
     pub fn call(&self, req: &CallRequest) -> Result<CallResult> {
         let cfg = &self.inner.cfg;
-        if !cfg.tools.contains_key(&req.tool) {
-            return Ok(CallResult::failed(
-                CallErrorKind::UnknownTool,
-                format!(
-                    "unknown tool {:?}; available: {}",
-                    req.tool,
-                    cfg.tools.keys().cloned().collect::<Vec<_>>().join(", ")
-                ),
-            ));
-        }
-        if !req.args.is_object() {
-            return Ok(CallResult::failed(
-                CallErrorKind::InvalidArguments,
-                "arguments must be a JSON object",
-            ));
+        if let Err(rejected) = self.inner.gate.check(&req.tool, &req.args) {
+            return Ok(rejected.into_result());
         }
         let policy = cfg.policies.get(&req.tool).cloned().unwrap_or_default();
         let session = match &req.session {
@@ -587,24 +581,82 @@ fn run_call(
     recycle_after: u64,
 ) -> (CallResult, Option<Value>, bool) {
     let start = Instant::now();
-    let pid = w.sb.pid;
-    // Output left by a killed stray of an earlier call does not belong to this one.
-    let mut discard = Capture::new(0);
-    if let Some(s) = w.sb.stdout.as_mut() {
-        let _ = io::drain(s, &mut discard);
-    }
-    if let Some(s) = w.sb.stderr.as_mut() {
-        let _ = io::drain(s, &mut discard);
-    }
+    discard_stale_output(&mut w.sb);
     let cpu_s = policy.cpu_seconds.unwrap_or(limits.cpu_seconds);
+    let cpu_before = arm_cpu_limit(w.sb.pid, cpu_s);
+    let fork_failures_before = fork_failures(&w.sb);
+    let timeout = Duration::from_millis(policy.timeout_ms.unwrap_or(limits.timeout_ms));
+    let mut out = Capture::new(limits.stdout_bytes);
+    let mut err = Capture::new(limits.stderr_bytes);
+    let request = call_request(req, state, policy, cpu_s);
+    // Room for the value, the state and the envelope.
+    let max_frame = limits.value_bytes + limits.state_bytes + (64 << 10);
+    let exchange = io::exchange(
+        &mut w.sb,
+        request.to_string().as_bytes(),
+        start + timeout,
+        max_frame,
+        &mut out,
+        &mut err,
+    );
+    w.calls += 1;
+    let (mut result, new_state, keep) = read_exchange(exchange, &req.tool, timeout);
+    let (keep, cpu_ns) = if keep {
+        clean_up_after_call(w, &mut result, cpu_before)
+    } else {
+        (false, kill_worker(w, &mut result, cpu_before))
+    };
+    if matches!(result.error_kind, Some(CallErrorKind::Crash)) {
+        classify_crash(&mut result, &err, cpu_ns, cpu_s, &req.tool);
+    }
+    let keep = keep && w.calls < recycle_after;
+    if !keep {
+        w.sb.kill_all();
+    }
+    result.fork_failures = fork_failures(&w.sb).saturating_sub(fork_failures_before);
+    result.stdout = out.text();
+    result.stderr = err.text();
+    result.output_truncated = out.truncated() || err.truncated();
+    result.cpu_ms += cpu_ns as f64 / 1e6;
+    result.wall_ms = start.elapsed().as_secs_f64() * 1000.0;
+    (result, new_state, keep)
+}
+
+/// Drops output left by a killed stray of an earlier call: it does not belong to this one.
+fn discard_stale_output(sb: &mut Sandboxed) {
+    let mut discard = Capture::new(0);
+    if let Some(s) = sb.stdout.as_mut() {
+        let _ = io::drain(s, &mut discard);
+    }
+    if let Some(s) = sb.stderr.as_mut() {
+        let _ = io::drain(s, &mut discard);
+    }
+}
+
+/// Re-arms RLIMIT_CPU of worker `pid`: this call may use `cpu_s` seconds more than the worker
+/// used so far. Returns the worker's CPU time before the call, nanoseconds.
+fn arm_cpu_limit(pid: i32, cpu_s: u64) -> u64 {
     let cpu_before = sys::process_cpu_ns(pid).unwrap_or(0);
-    // Re-arm RLIMIT_CPU: this call may use `cpu_s` seconds more than the worker used so far.
     let soft = cpu_before.div_ceil(1_000_000_000) + cpu_s;
     if sys::prlimit(pid, libc::RLIMIT_CPU, soft, soft + 1).is_err() {
         let _ = sys::prlimit(pid, libc::RLIMIT_CPU, soft, libc::RLIM_INFINITY);
     }
-    let fork_failures_before = w.sb.cgroup.as_ref().map_or(0, |c| c.fork_failures());
-    let request = json!({
+    cpu_before
+}
+
+/// Forks refused so far in the worker's cgroup (0 without one).
+fn fork_failures(sb: &Sandboxed) -> u64 {
+    sb.cgroup.as_ref().map_or(0, |c| c.fork_failures())
+}
+
+/// The `call` request the worker reads.
+fn call_request(
+    req: &CallRequest,
+    state: Option<&Value>,
+    policy: &ToolPolicy,
+    cpu_s: u64,
+) -> Value {
+    json!({
         "op": "call",
         "tool": req.tool,
         "args": req.args,
@@ -613,115 +665,90 @@ fn run_call(
         "fresh": policy.fresh_process,
         "memory_bytes": policy.memory_bytes,
         "cpu_seconds": cpu_s,
-    });
-    let timeout = Duration::from_millis(policy.timeout_ms.unwrap_or(limits.timeout_ms));
-    let deadline = start + timeout;
-    let mut out = Capture::new(limits.stdout_bytes);
-    let mut err = Capture::new(limits.stderr_bytes);
-    // Room for the value, the state and the envelope.
-    let max_frame = limits.value_bytes + limits.state_bytes + (64 << 10);
-    let exchange = io::exchange(
-        &mut w.sb,
-        request.to_string().as_bytes(),
-        deadline,
-        max_frame,
-        &mut out,
-        &mut err,
-    );
-    w.calls += 1;
+    })
+}
 
+/// What the exchange with the worker says: the result so far, the new session state, and
+/// whether the worker may be kept (a timeout, crash, bad answer or dirty worker: not).
+fn read_exchange(
+    exchange: Exchange,
+    tool: &str,
+    timeout: Duration,
+) -> (CallResult, Option<Value>, bool) {
     let mut result = CallResult::default();
-    let mut new_state = None;
-    let mut keep = true;
+    let mut fail = |kind: CallErrorKind, error: Option<String>| {
+        result.error = error;
+        result.error_kind = Some(kind);
+    };
     match exchange {
         Exchange::Response(payload) => match serde_json::from_slice::<Value>(&payload) {
             Ok(resp) => {
                 apply_response(&mut result, &resp);
-                new_state = resp.get("state").filter(|s| s.is_object()).cloned();
-                if resp.get("dirty").and_then(Value::as_bool).unwrap_or(false)
-                    || result.memory_exceeded
-                {
-                    keep = false;
-                }
+                let new_state = resp.get("state").filter(|s| s.is_object()).cloned();
+                let dirty = resp.get("dirty").and_then(Value::as_bool).unwrap_or(false);
+                let keep = !(dirty || result.memory_exceeded);
+                return (result, new_state, keep);
             }
-            Err(e) => {
-                result.error = Some(format!("worker sent invalid JSON: {e}"));
-                result.error_kind = Some(CallErrorKind::Protocol);
-                keep = false;
-            }
+            Err(e) => fail(
+                CallErrorKind::Protocol,
+                Some(format!("worker sent invalid JSON: {e}")),
+            ),
         },
         Exchange::TimedOut => {
+            let secs = timeout.as_secs_f64();
+            fail(
+                CallErrorKind::Timeout,
+                Some(format!("tool {tool:?} timed out after {secs:.1} s")),
+            );
             result.timed_out = true;
-            result.error = Some(format!(
-                "tool {:?} timed out after {:.1} s",
-                req.tool,
-                timeout.as_secs_f64()
-            ));
-            result.error_kind = Some(CallErrorKind::Timeout);
-            keep = false;
         }
-        Exchange::Exited => {
-            keep = false;
-            result.error_kind = Some(CallErrorKind::Crash);
-        }
-        Exchange::TooLarge(n) => {
-            result.error = Some(format!(
-                "tool {:?} answered {n} bytes, over the limit",
-                req.tool
-            ));
-            result.error_kind = Some(CallErrorKind::BadValue);
-            keep = false;
-        }
-        Exchange::Failed(e) => {
-            result.error = Some(format!("sandbox channel failed: {e}"));
-            result.error_kind = Some(CallErrorKind::Protocol);
-            keep = false;
+        Exchange::Exited => fail(CallErrorKind::Crash, None),
+        Exchange::TooLarge(n) => fail(
+            CallErrorKind::BadValue,
+            Some(format!("tool {tool:?} answered {n} bytes, over the limit")),
+        ),
+        Exchange::Failed(e) => fail(
+            CallErrorKind::Protocol,
+            Some(format!("sandbox channel failed: {e}")),
+        ),
+    }
+    (result, None, false)
+}
+
+/// After a call on a worker that may be kept: kills what the call left running and clears the
+/// working directory. Returns whether the worker may still be kept, and the call's CPU time (ns).
+fn clean_up_after_call(w: &mut Worker, result: &mut CallResult, cpu_before: u64) -> (bool, u64) {
+    let pid = w.sb.pid;
+    // Nothing the call started may outlive it.
+    result.strays_killed = w.sb.kill_strays() as u32;
+    if result.strays_killed > 0 {
+        wait_until_only(&w.sb, pid);
+    }
+    // A thread the tool started still running in the worker, or a working directory that cannot
+    // be cleared: the worker is not reused.
+    let thread_left = threads_of(pid) > 1;
+    let cleared = w.sb.workdir.clear().is_ok();
+    let keep = !thread_left && cleared;
+    let cpu_ns = sys::process_cpu_ns(pid)
+        .unwrap_or(cpu_before)
+        .saturating_sub(cpu_before);
+    (keep, cpu_ns)
+}
+
+/// Kills and reaps a worker that is not kept; a crash's exit status and signal go into `result`.
+/// Returns the call's CPU time (ns).
+fn kill_worker(w: &mut Worker, result: &mut CallResult, cpu_before: u64) -> u64 {
+    w.sb.kill_all();
+    let mut cpu_ns = 0;
+    if let Some(r) = w.sb.reap(false) {
+        cpu_ns = r.cpu_ns.saturating_sub(cpu_before);
+        if matches!(result.error_kind, Some(CallErrorKind::Crash)) {
+            result.exit_status = r.exit_status;
+            result.signal = r.signal;
         }
     }
-    let mut cpu_ns = 0u64;
-    if keep {
-        // Nothing the call started may outlive it.
-        result.strays_killed = w.sb.kill_strays() as u32;
-        if result.strays_killed > 0 {
-            wait_until_only(&w.sb, pid);
-        }
-        if threads_of(pid) > 1 {
-            keep = false; // a thread the tool started is still running in the worker
-        }
-        match w.sb.workdir.clear() {
-            Ok(_) => {}
-            Err(_) => keep = false,
-        }
-        cpu_ns = sys::process_cpu_ns(pid)
-            .unwrap_or(cpu_before)
-            .saturating_sub(cpu_before);
-    } else {
-        w.sb.kill_all();
-        if let Some(r) = w.sb.reap(false) {
-            cpu_ns = r.cpu_ns.saturating_sub(cpu_before);
-            if matches!(result.error_kind, Some(CallErrorKind::Crash)) {
-                result.exit_status = r.exit_status;
-                result.signal = r.signal;
-            }
-        }
-        w.sb.wait_gone(Duration::from_secs(2));
-    }
-    if matches!(result.error_kind, Some(CallErrorKind::Crash)) {
-        classify_crash(&mut result, &err, cpu_ns, cpu_s, &req.tool);
-    }
-    if !keep || w.calls >= recycle_after {
-        keep = false;
-        w.sb.kill_all();
-    }
-    result.fork_failures = w.sb.cgroup.as_ref().map_or(0, |c| {
-        c.fork_failures().saturating_sub(fork_failures_before)
-    });
-    result.stdout = out.text();
-    result.stderr = err.text();
-    result.output_truncated = out.truncated() || err.truncated();
-    result.cpu_ms += cpu_ns as f64 / 1e6;
-    result.wall_ms = start.elapsed().as_secs_f64() * 1000.0;
-    (result, new_state, keep)
+    w.sb.wait_gone(Duration::from_secs(2));
+    cpu_ns
 }
 
 fn apply_response(result: &mut CallResult, resp: &Value) {

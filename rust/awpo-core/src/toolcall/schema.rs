@@ -1,10 +1,23 @@
 //! Tool schemas (OpenAI function schemas) compiled once, and the per-call checks against them.
 //!
+//! This is awpo's one JSON-schema validator: it decides the reward's `schema_violation` and, through
+//! [`crate::sandbox::CallGate`], whether a call may run in the sandbox (or the in-process runner).
+//!
 //! What is checked, per call: the tool exists; every `required` parameter is present; no
-//! parameter is unknown; each value has a declared JSON type; `enum` membership; and, where
-//! declared, array `items` and nested object `properties` / `required` / `additionalProperties`,
-//! recursively. Not checked: `anyOf`/`oneOf`/`allOf`, `const`, numeric ranges, string lengths,
-//! patterns and formats (those keywords are accepted and ignored).
+//! parameter is unknown; and, recursively through `items`, `properties`, `additionalProperties`
+//! and the combinators, these keywords:
+//! - `type` (one name or a list), `nullable: true`, and `default: null` (both make `null` valid);
+//! - `enum`, `const` (JSON equality, [`json_eq`]: `1 == 1.0`, `true != 1`);
+//! - `minimum`, `maximum`, `exclusiveMinimum`, `exclusiveMaximum` (numbers);
+//! - `minLength`, `maxLength` (in characters), `pattern` (unanchored search, the `regex` crate's
+//!   syntax; a pattern it cannot compile constrains nothing);
+//! - `minItems`, `maxItems`, `items` (one schema for every item);
+//! - `properties`, `required`, `additionalProperties`;
+//! - `anyOf` (at least one), `oneOf` (exactly one), `allOf` (every one); a non-object option
+//!   (`true`) accepts anything.
+//!
+//! Other keywords (`description`, `title`, `format`, `$ref`, …) are accepted and ignored, and so is
+//! a size or bound keyword whose value is not a number of the right kind.
 //!
 //! Type names are read case-insensitively and BFCL's / vLLM's aliases are accepted (see
 //! [`TypeKind::from_name`]); an unrecognised type name constrains nothing ([`TypeKind::Any`]).
@@ -12,14 +25,19 @@
 //! valid `number` (JSON Schema); booleans are never numbers.
 //!
 //! Unknown keys: an object schema that declares `properties` rejects other keys unless
-//! `additionalProperties` is `true` or a schema (then the extra values are checked against it).
-//! A tool without `parameters` takes no arguments. An object schema without `properties` accepts
-//! any keys.
-use super::json::{map_get, map_has};
+//! `additionalProperties` is `true` or a schema (then the extra values are checked against it);
+//! this holds for nested objects too (stricter than JSON Schema's default: a key the schema does
+//! not name is a mistake the reward counts). A tool without `parameters` takes no arguments. An
+//! object schema without `properties` accepts any keys, except at the top level.
+use super::json::map_has;
 use super::types::{FailureClass, Issue};
 use crate::{Error, Result};
+use regex::Regex;
 use serde_json::{Map, Value};
 use std::sync::Arc;
+
+/// JSON equality, the one the rewards use (`1 == 1.0`, `true != 1`, key order ignored).
+pub use crate::reward::value::json_eq;
 
 /// Nesting limit of a compiled schema (deeper schemas are rejected as malformed).
 const MAX_SCHEMA_DEPTH: usize = 64;
@@ -118,38 +136,6 @@ fn is_integer(v: &Value) -> bool {
     }
 }
 
-/// JSON equality: numbers by value (`1 == 1.0`), booleans distinct from numbers, objects by key set.
-pub fn json_eq(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => num_eq(x, y),
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_eq(p, q))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, p)| map_get(y, k).is_some_and(|q| json_eq(p, q)))
-        }
-        _ => a == b,
-    }
-}
-
-fn as_i128(n: &serde_json::Number) -> Option<i128> {
-    n.as_i64()
-        .map(i128::from)
-        .or_else(|| n.as_u64().map(i128::from))
-}
-
-fn num_eq(x: &serde_json::Number, y: &serde_json::Number) -> bool {
-    match (as_i128(x), as_i128(y)) {
-        (Some(a), Some(b)) => a == b,
-        _ => match (x.as_f64(), y.as_f64()) {
-            (Some(a), Some(b)) => a == b,
-            _ => false,
-        },
-    }
-}
-
 /// What a schema allows for keys it does not declare.
 #[derive(Clone, Debug)]
 enum Additional {
@@ -180,9 +166,50 @@ impl ObjectSchema {
 struct ValueSchema {
     /// Allowed kinds in declared order; empty = any.
     types: Vec<TypeKind>,
+    /// `nullable: true` or `default: null`: `null` is valid whatever else the schema says.
+    null_ok: bool,
     enum_values: Option<Vec<Value>>,
     items: Option<Box<ValueSchema>>,
     object: Option<Box<ObjectSchema>>,
+    /// The less common keywords, boxed so that schemas without them stay small and fast.
+    rules: Option<Box<Rules>>,
+}
+
+/// Bounds, sizes, `pattern`, `const` and the combinators of one value schema.
+#[derive(Clone, Debug, Default)]
+struct Rules {
+    constant: Option<Value>,
+    minimum: Option<f64>,
+    maximum: Option<f64>,
+    exclusive_minimum: Option<f64>,
+    exclusive_maximum: Option<f64>,
+    min_length: Option<u64>,
+    max_length: Option<u64>,
+    /// The pattern as written (for messages) and compiled once.
+    pattern: Option<(String, Regex)>,
+    min_items: Option<u64>,
+    max_items: Option<u64>,
+    any_of: Vec<ValueSchema>,
+    one_of: Vec<ValueSchema>,
+    all_of: Vec<ValueSchema>,
+}
+
+impl Rules {
+    fn is_empty(&self) -> bool {
+        self.constant.is_none()
+            && self.minimum.is_none()
+            && self.maximum.is_none()
+            && self.exclusive_minimum.is_none()
+            && self.exclusive_maximum.is_none()
+            && self.min_length.is_none()
+            && self.max_length.is_none()
+            && self.pattern.is_none()
+            && self.min_items.is_none()
+            && self.max_items.is_none()
+            && self.any_of.is_empty()
+            && self.one_of.is_empty()
+            && self.all_of.is_empty()
+    }
 }
 
 impl ValueSchema {
@@ -245,9 +272,11 @@ fn compile_value(v: &Value, path: &str, depth: usize) -> Result<ValueSchema> {
             s.types.clear();
         }
     }
-    if m.get("nullable") == Some(&Value::Bool(true)) && !s.types.is_empty() {
+    let nullable = m.get("nullable") == Some(&Value::Bool(true));
+    if nullable && !s.types.is_empty() {
         s.types.push(TypeKind::Null);
     }
+    s.null_ok = nullable || m.get("default") == Some(&Value::Null);
     if let Some(e) = m.get("enum") {
         match e {
             Value::Array(vals) => s.enum_values = Some(vals.clone()),
@@ -267,7 +296,63 @@ fn compile_value(v: &Value, path: &str, depth: usize) -> Result<ValueSchema> {
     {
         s.object = Some(Box::new(compile_object(m, path, depth, false)?));
     }
+    let rules = compile_rules(m, path, depth)?;
+    if !rules.is_empty() {
+        s.rules = Some(Box::new(rules));
+    }
     Ok(s)
+}
+
+/// A number keyword (`minimum`, …); a value that is not a number constrains nothing.
+fn number_of(m: &Map<String, Value>, key: &str) -> Option<f64> {
+    m.get(key).and_then(Value::as_f64)
+}
+
+/// A size keyword (`minLength`, …); a value that is not a non-negative integer constrains nothing.
+fn size_of(m: &Map<String, Value>, key: &str) -> Option<u64> {
+    m.get(key).and_then(Value::as_u64)
+}
+
+/// The options of a combinator (`anyOf`, …); absent, empty or not an array: none.
+fn compile_options(
+    m: &Map<String, Value>,
+    key: &str,
+    path: &str,
+    depth: usize,
+) -> Result<Vec<ValueSchema>> {
+    let Some(Value::Array(options)) = m.get(key) else {
+        return Ok(Vec::new());
+    };
+    options
+        .iter()
+        .enumerate()
+        .map(|(i, o)| match o {
+            Value::Object(_) => compile_value(o, &join(path, &format!("{key}[{i}]")), depth + 1),
+            _ => Ok(ValueSchema::default()), // `true` and other non-schemas accept anything
+        })
+        .collect()
+}
+
+fn compile_rules(m: &Map<String, Value>, path: &str, depth: usize) -> Result<Rules> {
+    let pattern = match m.get("pattern") {
+        Some(Value::String(p)) => Regex::new(p).ok().map(|r| (p.clone(), r)),
+        _ => None,
+    };
+    Ok(Rules {
+        constant: m.get("const").cloned(),
+        minimum: number_of(m, "minimum"),
+        maximum: number_of(m, "maximum"),
+        exclusive_minimum: number_of(m, "exclusiveMinimum"),
+        exclusive_maximum: number_of(m, "exclusiveMaximum"),
+        min_length: size_of(m, "minLength"),
+        max_length: size_of(m, "maxLength"),
+        pattern,
+        min_items: size_of(m, "minItems"),
+        max_items: size_of(m, "maxItems"),
+        any_of: compile_options(m, "anyOf", path, depth)?,
+        one_of: compile_options(m, "oneOf", path, depth)?,
+        all_of: compile_options(m, "allOf", path, depth)?,
+    })
 }
 
 fn compile_object(
@@ -497,6 +582,14 @@ fn check_object(
 }
 
 fn check_value(v: &Value, s: &ValueSchema, path: &mut String, out: &mut Vec<Issue>) {
+    if s.null_ok && v.is_null() {
+        return;
+    }
+    if let Some(r) = &s.rules
+        && !check_combinators(v, r, path, out)
+    {
+        return;
+    }
     if !s.types.is_empty() && !s.types.iter().any(|t| t.matches(v)) {
         let want: Vec<&str> = s.types.iter().map(|t| t.as_str()).collect();
         violation(
@@ -515,6 +608,9 @@ fn check_value(v: &Value, s: &ValueSchema, path: &mut String, out: &mut Vec<Issu
             format!("value {v} is not one of the enum values"),
         );
     }
+    if let Some(r) = &s.rules {
+        check_rules(v, r, path, out);
+    }
     match v {
         Value::Array(items) => {
             if let Some(is) = &s.items {
@@ -531,6 +627,90 @@ fn check_value(v: &Value, s: &ValueSchema, path: &mut String, out: &mut Vec<Issu
         Value::Object(m) => {
             if let Some(os) = &s.object {
                 check_object(m, os, path, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether `v` fits `s` (no issue recorded).
+fn fits(v: &Value, s: &ValueSchema) -> bool {
+    let mut scratch = Vec::new();
+    check_value(v, s, &mut String::new(), &mut scratch);
+    scratch.is_empty()
+}
+
+/// `anyOf`, `oneOf`, `allOf`; records one issue and returns `false` on the first that fails
+/// (the value's other keywords are then not checked).
+fn check_combinators(v: &Value, r: &Rules, path: &str, out: &mut Vec<Issue>) -> bool {
+    let n = r.any_of.len();
+    if n > 0 && !r.any_of.iter().any(|o| fits(v, o)) {
+        let msg = format!("matches none of the {n} allowed forms");
+        violation(out, path.to_owned(), msg);
+        return false;
+    }
+    let n = r.one_of.len();
+    if n > 0 {
+        let hits = r.one_of.iter().filter(|o| fits(v, o)).count();
+        if hits != 1 {
+            let msg = format!("must match exactly one of {n} forms, matches {hits}");
+            violation(out, path.to_owned(), msg);
+            return false;
+        }
+    }
+    let n = r.all_of.len();
+    if n > 0 && !r.all_of.iter().all(|o| fits(v, o)) {
+        violation(out, path.to_owned(), format!("must match all of {n} forms"));
+        return false;
+    }
+    true
+}
+
+/// `const`, the numeric bounds, string lengths and pattern, and array sizes.
+fn check_rules(v: &Value, r: &Rules, path: &str, out: &mut Vec<Issue>) {
+    let mut fail = |msg: String| violation(out, path.to_owned(), msg);
+    if let Some(c) = &r.constant
+        && !json_eq(c, v)
+    {
+        fail(format!("must be {c}"));
+    }
+    match v {
+        Value::Number(n) => {
+            let x = n.as_f64().unwrap_or(f64::NAN);
+            if let Some(lo) = r.minimum.filter(|lo| x < *lo) {
+                fail(format!("{v} is below the minimum {lo}"));
+            }
+            if let Some(hi) = r.maximum.filter(|hi| x > *hi) {
+                fail(format!("{v} is above the maximum {hi}"));
+            }
+            if let Some(lo) = r.exclusive_minimum.filter(|lo| x <= *lo) {
+                fail(format!("{v} must be greater than {lo}"));
+            }
+            if let Some(hi) = r.exclusive_maximum.filter(|hi| x >= *hi) {
+                fail(format!("{v} must be less than {hi}"));
+            }
+        }
+        Value::String(s) => {
+            let chars = s.chars().count() as u64;
+            if let Some(lo) = r.min_length.filter(|lo| chars < *lo) {
+                fail(format!("shorter than {lo} characters"));
+            }
+            if let Some(hi) = r.max_length.filter(|hi| chars > *hi) {
+                fail(format!("longer than {hi} characters"));
+            }
+            if let Some((p, re)) = &r.pattern
+                && !re.is_match(s)
+            {
+                fail(format!("does not match the pattern {p:?}"));
+            }
+        }
+        Value::Array(items) => {
+            let n = items.len() as u64;
+            if let Some(lo) = r.min_items.filter(|lo| n < *lo) {
+                fail(format!("fewer than {lo} items"));
+            }
+            if let Some(hi) = r.max_items.filter(|hi| n > *hi) {
+                fail(format!("more than {hi} items"));
             }
         }
         _ => {}
@@ -714,6 +894,108 @@ mod tests {
             panic!()
         };
         assert!(msg.starts_with("tools[1]: name"), "{msg}");
+    }
+
+    fn keyword_paths(params: Value, args: Value) -> Vec<(String, String)> {
+        paths(
+            &ToolSchema::from_json(&json!({"name": "f", "parameters": params})).unwrap(),
+            args,
+        )
+    }
+
+    #[test]
+    fn bounds_sizes_pattern_and_const() {
+        let params = json!({"type": "object", "properties": {
+            "n": {"type": "number", "minimum": 0, "exclusiveMaximum": 10},
+            "m": {"type": "integer", "maximum": 3, "exclusiveMinimum": -1},
+            "s": {"type": "string", "minLength": 2, "maxLength": 3, "pattern": "^[A-Z]+$"},
+            "a": {"type": "array", "minItems": 1, "maxItems": 2, "items": {"type": "integer"}},
+            "c": {"const": 1},
+            "bad": {"type": "string", "pattern": "(", "minLength": "2"},
+            "u": {"maxLength": 2}
+        }});
+        // Lengths count characters, not bytes.
+        let ok =
+            json!({"n": 9.5, "m": 0, "s": "AB", "a": [1, 2.0], "c": 1.0, "bad": "x", "u": "éé"});
+        assert!(keyword_paths(params.clone(), ok).is_empty());
+        let got = keyword_paths(
+            params.clone(),
+            json!({"n": 10, "m": -1, "s": "abcd", "a": [], "c": true}),
+        );
+        let msgs: Vec<String> = got.iter().map(|(p, m)| format!("{p}: {m}")).collect();
+        assert_eq!(
+            msgs,
+            [
+                "n: 10 must be less than 10",
+                "m: -1 must be greater than -1",
+                "s: longer than 3 characters",
+                "s: does not match the pattern \"^[A-Z]+$\"",
+                "a: fewer than 1 items",
+                "c: must be 1",
+            ]
+        );
+        let got = keyword_paths(params, json!({"n": -0.5, "m": 4, "s": "A", "a": [1, 2, 3]}));
+        let msgs: Vec<&str> = got.iter().map(|(_, m)| m.as_str()).collect();
+        assert_eq!(
+            msgs,
+            [
+                "-0.5 is below the minimum 0",
+                "4 is above the maximum 3",
+                "shorter than 2 characters",
+                "more than 2 items",
+            ]
+        );
+    }
+
+    #[test]
+    fn combinators() {
+        let params = json!({"type": "object", "properties": {
+            "either": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+            "one": {"oneOf": [{"type": "integer"}, {"type": "number"}]},
+            "all": {"allOf": [{"type": "integer"}, {"minimum": 2}]},
+            "any": {"anyOf": [true]}
+        }});
+        let ok = json!({"either": "x", "one": 1.5, "all": 3, "any": [null]});
+        assert!(keyword_paths(params.clone(), ok).is_empty());
+        assert!(keyword_paths(params.clone(), json!({"either": 4})).is_empty());
+        let got = keyword_paths(params, json!({"either": 1.5, "one": 3, "all": 1}));
+        let msgs: Vec<String> = got.iter().map(|(p, m)| format!("{p}: {m}")).collect();
+        assert_eq!(
+            msgs,
+            [
+                "either: matches none of the 2 allowed forms",
+                "one: must match exactly one of 2 forms, matches 2",
+                "all: must match all of 2 forms",
+            ]
+        );
+    }
+
+    #[test]
+    fn null_is_valid_when_nullable_or_defaulting_to_null() {
+        let params = json!({"type": "object", "properties": {
+            "a": {"type": "integer", "nullable": true},
+            "b": {"type": "integer", "default": null},
+            "c": {"type": "integer", "default": 0},
+            "d": {"type": "string", "enum": ["x"], "default": null}
+        }});
+        assert!(keyword_paths(params.clone(), json!({"a": null, "b": null, "d": null})).is_empty());
+        let got = keyword_paths(params, json!({"c": null}));
+        assert_eq!(
+            got,
+            [("c".to_owned(), "expected integer, got null".to_owned())]
+        );
+    }
+
+    #[test]
+    fn malformed_combinator_options_name_the_field() {
+        let v = json!({"name": "f", "parameters": {"properties": {"a": {"anyOf": [{"type": 3}]}}}});
+        let Err(Error::InvalidSpec(msg)) = ToolSchema::from_json(&v) else {
+            panic!("accepted")
+        };
+        assert!(
+            msg.contains("parameters.properties.a.anyOf[0].type"),
+            "{msg}"
+        );
     }
 
     #[test]
