@@ -59,15 +59,15 @@ fn right_reasoning_scores_one() {
 
 #[test]
 fn invented_value_costs_grounding() {
-    // leaf 25: grounded 0, named 1 -> 0.5; USD, EUR -> 1: grounding 2.5 / 3;
-    // mean = (4 + 2.5/3) / 5, min = 2.5/3, score = (mean + min) / 2 = 0.9
+    // leaf 25 is not grounded: min grounded 0; every leaf named: grounding (0 + 1) / 2 = 0.5;
+    // mean = 4.5 / 5 = 0.9, min 0.5, score = (0.9 + 0.5) / 2 = 0.7
     let it = item(
         "Convert 20 USD to EUR please.",
         TOOLS,
         "The user wants 25 USD in EUR. convert_currency does this.",
         vec![convert_call(json!(25))],
     );
-    assert_close(score_item(&it, true), [0.9, 1.0, 1.0, 2.5 / 3.0, 1.0, 1.0]);
+    assert_close(score_item(&it, true), [0.7, 1.0, 1.0, 0.5, 1.0, 1.0]);
 }
 
 #[test]
@@ -99,22 +99,22 @@ fn planned_call_not_made() {
 
 #[test]
 fn abstention_argued_but_call_made() {
-    // tool_choice: named {} vs called {convert_currency} -> 0; "will not call" -> consistency 0;
-    // leaves grounded (1) but not named (0) -> grounding 0.5; intent: {convert} only... U = {convert,
-    // 20, usd, eur}, reasoning tokens {no, tool, does, this, so, i, will, not, call, convert} -> 1 hit
-    // -> 0.5; mean = (0.5 + 0 + 0.5 + 0 + 1) / 5 = 0.4, min 0 -> 0.2
+    // tool_choice: no offered tool named -> 1; "will not call" -> consistency 0; leaves grounded
+    // (min 1) but not named (mean 0) -> grounding 0.5; intent: U = {convert, 20, usd, eur}, reasoning
+    // tokens {no, tool, does, this, so, i, will, not, call, convert} -> 1 hit -> 0.5;
+    // mean = (0.5 + 1 + 0.5 + 0 + 1) / 5 = 0.6, min 0 -> 0.3
     let it = item(
         "Convert 20 USD to EUR.",
         TOOLS,
         "No tool does this, so I will not call; convert.",
         vec![convert_call(json!(20))],
     );
-    assert_close(score_item(&it, true), [0.2, 0.5, 0.0, 0.5, 0.0, 1.0]);
+    assert_close(score_item(&it, true), [0.3, 0.5, 1.0, 0.5, 0.0, 1.0]);
 }
 
 #[test]
 fn contradicted_tool_choice() {
-    // named {get_rate} vs called {convert_currency}: Jaccard 0; rest 1 -> mean 0.8, min 0 -> 0.4
+    // named {get_rate}, called {convert_currency}: |N ∩ C| / |N| = 0; rest 1 -> mean 0.8, min 0 -> 0.4
     let it = item(
         "Convert 20 USD to EUR.",
         TOOLS,
@@ -122,6 +122,25 @@ fn contradicted_tool_choice() {
         vec![convert_call(json!(20))],
     );
     assert_close(score_item(&it, true), [0.4, 1.0, 0.0, 1.0, 1.0, 1.0]);
+}
+
+#[test]
+fn unnamed_called_tool_is_no_contradiction() {
+    // N = {get_location} (get_weather unnamed), C = {get_location, get_weather}: 1 / 1 = 1;
+    // N = {get_location, get_weather}, C = {get_location}: 1 / 2 -> mean 4.5 / 5, min 0.5 -> 0.7
+    let mut it = item(
+        "Where am I?",
+        &["get_location", "get_weather"],
+        "Where: get_location first.",
+        vec![
+            call("get_location", json!({})),
+            call("get_weather", json!({})),
+        ],
+    );
+    assert_close(score_item(&it, true), [1.0, 1.0, 1.0, 1.0, 1.0, 1.0]);
+    it.reasoning = "Where: get_location, then get_weather.".into();
+    it.calls.pop();
+    assert_close(score_item(&it, true), [0.7, 1.0, 0.5, 1.0, 1.0, 1.0]);
 }
 
 #[test]
@@ -146,8 +165,8 @@ fn grounded_in_a_tool_result() {
 #[test]
 fn boilerplate_copied_across_requests() {
     // the same text for two requests: originality 0 for both. First item: intent 0 (no request
-    // token), tool_choice 0 (no tool named), grounding 0.5 (grounded, not named), consistency 1;
-    // mean (0 + 0 + 0.5 + 1 + 0) / 5 = 0.3, min 0 -> 0.15
+    // token), tool_choice 1 (no tool named), grounding 0.5 (grounded, not named), consistency 1;
+    // mean (0 + 1 + 0.5 + 1 + 0) / 5 = 0.5, min 0 -> 0.25
     let text = "I will use the right tool with the values given.";
     let items = [
         item(
@@ -164,7 +183,7 @@ fn boilerplate_copied_across_requests() {
         ),
     ];
     let scores = score_batch(&items);
-    assert_close(scores[0], [0.15, 0.0, 0.0, 0.5, 1.0, 0.0]);
+    assert_close(scores[0], [0.25, 0.0, 1.0, 0.5, 1.0, 0.0]);
     assert_eq!(scores[1].originality, 0.0);
     // alone in its batch, the same text is original
     assert_eq!(score_batch(&items[..1])[0].originality, 1.0);

@@ -13,18 +13,23 @@
 //! 1. `intent`: the reasoning names what the user asked for: `min(1, h / min(2, |U|))` with `U`
 //!    the request's content tokens and `h` how many of them the reasoning contains (1 when `U` is
 //!    empty).
-//! 2. `tool_choice`: with calls, the Jaccard overlap `|N ∩ C| / |N ∪ C|` of the offered tools the
-//!    reasoning names (`N`, whole-word matches) and the tools called (`C`); without calls, 1 when
-//!    the reasoning argues the abstention (an abstention phrase outside quotes, e.g. "will not
-//!    call", "none of them", "must not guess", "I will ask"), else 0.
-//! 3. `grounding`: the mean over every string and number leaf of the calls' arguments of
-//!    `(grounded + named) / 2`, where `grounded` is the share of the value's tokens found in the
-//!    context and `named` the share found in the reasoning (1 without such leaves or calls).
+//! 2. `tool_choice`: with calls, the share `|N ∩ C| / |N|` of the offered tools the reasoning
+//!    names (`N`, whole-word matches) that were called (`C`): a tool it commits to and then does
+//!    not call counts against it, a called tool it leaves unnamed does not; 1 when it names none
+//!    (it committed to nothing the calls could contradict); without calls, 1 when the
+//!    reasoning argues the abstention (an abstention phrase outside quotes, e.g. "will not call",
+//!    "none of them", "must not guess", "I will ask"), else 0.
+//! 3. `grounding`: over every string and number leaf of the calls' arguments that has content
+//!    tokens, `(min grounded + mean named) / 2`, where a leaf's `grounded` is
+//!    `min(1, 2 * share of its content tokens found in the context)` (a value composed from the
+//!    request, such as code, keeps partial credit) and `named` the share found in the reasoning
+//!    (1 without such leaves or calls). One invented value is enough to halve it.
 //! 4. `consistency`: the reasoning does not contradict the calls: with calls, 0 when it argues
 //!    an abstention; without calls, 0 when it names an offered tool and argues no abstention
 //!    (it planned a call it did not make); else 1.
 //! 5. `originality`: 0 when the same reasoning text (lowercased, spaces collapsed) appears in the
-//!    batch for another request (boilerplate copied across tasks), else 1. The only criterion
+//!    batch for another request with other calls (boilerplate copied across tasks; a request
+//!    worded two ways with the same calls may share its reasoning), else 1. The only criterion
 //!    that looks at the batch.
 //!
 //! `score = (mean + min) / 2` over the five, so one failed criterion costs at least half its
@@ -147,7 +152,7 @@ pub struct RubricScore {
     pub intent: f64,
     /// Criterion 2: tools named = tools called, or an argued abstention.
     pub tool_choice: f64,
-    /// Criterion 3: argument values grounded in the context and named in the reasoning.
+    /// Criterion 3: argument values grounded in the context (all) and named in the reasoning.
     pub grounding: f64,
     /// Criterion 4: no contradiction between the reasoning and the calls.
     pub consistency: f64,
@@ -215,7 +220,13 @@ pub fn score_item(item: &RubricItem, original: bool) -> RubricScore {
         )
     } else {
         let called: HashSet<String> = item.calls.iter().map(|c| c.name.to_lowercase()).collect();
-        (jaccard(&named, &called), f64::from(u8::from(!abstains)))
+        // |N ∩ C| / |N|, 1 when no offered tool is named
+        let choice = if named.is_empty() {
+            1.0
+        } else {
+            named.intersection(&called).count() as f64 / named.len() as f64
+        };
+        (choice, f64::from(u8::from(!abstains)))
     };
     let grounding = grounding(&item.calls, &token_set(&item.context), &reasoning_tokens);
     let originality = f64::from(u8::from(original));
@@ -235,27 +246,37 @@ pub fn score_item(item: &RubricItem, original: bool) -> RubricScore {
     out
 }
 
-/// Per item: whether its normalised reasoning also appears for a different request in the batch.
+/// Per item: whether its normalised reasoning also appears in the batch for a different request
+/// with different calls.
 fn copied_across_requests(items: &[RubricItem]) -> Vec<bool> {
-    let keys: Vec<(String, String)> = items
+    let keys: Vec<(String, String, String)> = items
         .iter()
-        .map(|it| (normalise(&it.reasoning), normalise(&it.request)))
+        .map(|it| {
+            let calls: Vec<(&str, &Value)> = it
+                .calls
+                .iter()
+                .map(|c| (c.name.as_str(), &c.arguments))
+                .collect();
+            // serde_json maps are sorted by key, so equal calls give equal text
+            let calls = serde_json::to_string(&calls).unwrap_or_default();
+            (normalise(&it.reasoning), normalise(&it.request), calls)
+        })
         .collect();
-    // reasoning -> (first request seen, whether another request shares it)
-    let mut seen: HashMap<&str, (&str, bool)> = HashMap::with_capacity(items.len());
-    for (reasoning, request) in &keys {
+    // reasoning -> (first request and calls seen, whether another request with other calls shares it)
+    let mut seen: HashMap<&str, ((&str, &str), bool)> = HashMap::with_capacity(items.len());
+    for (reasoning, request, calls) in &keys {
         if reasoning.is_empty() {
             continue;
         }
         let entry = seen
             .entry(reasoning.as_str())
-            .or_insert((request.as_str(), false));
-        if entry.0 != request.as_str() {
+            .or_insert(((request.as_str(), calls.as_str()), false));
+        if entry.0.0 != request.as_str() && entry.0.1 != calls.as_str() {
             entry.1 = true;
         }
     }
     keys.iter()
-        .map(|(reasoning, _)| seen.get(reasoning.as_str()).is_some_and(|e| e.1))
+        .map(|(reasoning, _, _)| seen.get(reasoning.as_str()).is_some_and(|e| e.1))
         .collect()
 }
 
@@ -280,34 +301,33 @@ fn intent(request: &str, reasoning: &HashSet<String>) -> f64 {
     (hits as f64 / INTENT_HITS.min(wanted.len()) as f64).min(1.0)
 }
 
-/// `|a ∩ b| / |a ∪ b|`, 0 when both are empty.
-fn jaccard(a: &HashSet<String>, b: &HashSet<String>) -> f64 {
-    let union = a.union(b).count();
-    if union == 0 {
-        return 0.0;
-    }
-    a.intersection(b).count() as f64 / union as f64
-}
-
-/// Criterion 3: mean of `(grounded + named) / 2` over the calls' string and number leaves.
+/// Criterion 3: `(min grounded + mean named) / 2` over the calls' string and number leaves.
 fn grounding(calls: &[RubricCall], context: &HashSet<String>, reasoning: &HashSet<String>) -> f64 {
     let mut leaves: Vec<String> = Vec::new();
     for call in calls {
         collect_leaves(&call.arguments, &mut leaves);
     }
-    let (mut total, mut n) = (0.0f64, 0usize);
+    let (mut min_grounded, mut named_sum, mut n) = (1.0f64, 0.0f64, 0usize);
     for leaf in &leaves {
-        let tokens = token_set(leaf);
+        let tokens: Vec<String> = token_set(leaf)
+            .into_iter()
+            .filter(|t| is_content(t))
+            .collect();
         if tokens.is_empty() {
             continue;
         }
         let m = tokens.len() as f64;
-        let grounded = tokens.iter().filter(|t| context.contains(*t)).count() as f64 / m;
-        let named = tokens.iter().filter(|t| reasoning.contains(*t)).count() as f64 / m;
-        total += (grounded + named) / 2.0;
+        let share = tokens.iter().filter(|t| context.contains(*t)).count() as f64 / m;
+        // grounded = min(1, 2 * share): half the words from the context is a grounded composition
+        min_grounded = min_grounded.min((2.0 * share).min(1.0));
+        named_sum += tokens.iter().filter(|t| reasoning.contains(*t)).count() as f64 / m;
         n += 1;
     }
-    if n == 0 { 1.0 } else { total / n as f64 }
+    if n == 0 {
+        1.0
+    } else {
+        (min_grounded + named_sum / n as f64) / 2.0
+    }
 }
 
 /// String and number leaves of a JSON value, as text (booleans and nulls carry no claim).
@@ -451,13 +471,19 @@ mod tests {
             reasoning: r.into(),
             ..Default::default()
         };
-        let items = [
+        let mut items = vec![
             item("a", "Same  text"),
             item("a", "same text"),
             item("b", "other"),
             item("c", "x"),
             item("d", "X"),
         ];
+        // "c" and "d" have the same (no) calls: a request worded two ways
+        assert_eq!(copied_across_requests(&items), vec![false; 5]);
+        items[4].calls = vec![RubricCall {
+            name: "f".into(),
+            arguments: json!({"a": 1}),
+        }];
         assert_eq!(
             copied_across_requests(&items),
             vec![false, false, false, true, true]
