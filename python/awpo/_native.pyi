@@ -175,6 +175,7 @@ class AdvantageConfig:
         eps: float | None = ...,
         outcome_min: float | None = ...,
         outcome_max: float | None = ...,
+        rho: float | None = ...,
     ) -> AdvantageConfig: ...
     @property
     def estimator(self) -> str:
@@ -218,6 +219,9 @@ class AdvantageConfig:
     @property
     def outcome_max(self) -> float:
         """`Ro_max`, the outcome reward's upper bound; default 1.0."""
+    @property
+    def rho(self) -> float:
+        """`rho` (§2.5): the judge's reliability `2 * AUC - 1`, used by the `reliability` gate; default 1.0."""
     @staticmethod
     def options() -> dict[str, list[str]]:
         """The allowed spellings of each option, e.g. `{"gate": ["soft", "hard", "ratio", "off"], ...}`."""
