@@ -47,16 +47,28 @@ def _request(messages: Sequence[Mapping[str, Any]]) -> str:
     return ""
 
 
-def _context(item: JudgeItem) -> str:
-    """Every message's text (tool calls in the conversation included), the offered tools' schemas (enum values
-    and documented defaults are grounded) and every tool result seen."""
+def _task_context(item: JudgeItem) -> str:
+    """The conversation's text (tool calls in it included) and the offered tools' schemas (enum values and
+    documented defaults are grounded)."""
     parts = [content_text(m.get("content")) for m in item.messages]
     parts.extend(json.dumps(t, ensure_ascii=False, default=str) for t in item.tools)
     for message in item.messages:
         for call in message.get("tool_calls") or ():
             parts.append(json.dumps(call_dict(call), ensure_ascii=False, default=str))
-    parts.extend(item.observations)
     return "\n".join(parts)
+
+
+def _contexts(items: Sequence[JudgeItem]) -> list[str]:
+    """Each item's context: its task's context (rendered once per task: a group's rollouts share it) and
+    every tool result it saw."""
+    rendered: dict[tuple[int, int], str] = {}
+    out = []
+    for item in items:
+        key = (id(item.messages), id(item.tools))
+        if key not in rendered:
+            rendered[key] = _task_context(item)
+        out.append("\n".join([rendered[key], *item.observations]))
+    return out
 
 
 class RubricJudgeBackend:
@@ -79,7 +91,7 @@ class RubricJudgeBackend:
         ]
         return _native.rubric_scores(
             [_request(item.messages) for item in items],
-            [_context(item) for item in items],
+            _contexts(items),
             [[_tool_name(t) for t in item.tools] for item in items],
             [item.reasoning for item in items],
             calls,

@@ -34,6 +34,7 @@
 //!
 //! `score = (mean + min) / 2` over the five, so one failed criterion costs at least half its
 //! shortfall. Blank reasoning scores 0 on every criterion.
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
@@ -204,7 +205,7 @@ pub fn score_item(item: &RubricItem, original: bool) -> RubricScore {
         return RubricScore::ZERO;
     }
     let reasoning_lc = item.reasoning.to_lowercase();
-    let reasoning_tokens = token_set(&item.reasoning);
+    let reasoning_tokens = tokens(&reasoning_lc);
     let named: HashSet<String> = item
         .tools
         .iter()
@@ -228,7 +229,7 @@ pub fn score_item(item: &RubricItem, original: bool) -> RubricScore {
         };
         (choice, f64::from(u8::from(!abstains)))
     };
-    let grounding = grounding(&item.calls, &token_set(&item.context), &reasoning_tokens);
+    let grounding = grounding(&item.calls, &item.context, &reasoning_tokens);
     let originality = f64::from(u8::from(original));
     let mut out = RubricScore {
         score: 0.0,
@@ -289,38 +290,49 @@ fn normalise(text: &str) -> String {
 }
 
 /// Criterion 1: `min(1, h / min(INTENT_HITS, |U|))`, 1 when the request has no content token.
-fn intent(request: &str, reasoning: &HashSet<String>) -> f64 {
-    let wanted: HashSet<String> = token_set(request)
-        .into_iter()
+fn intent(request: &str, reasoning: &Tokens<'_>) -> f64 {
+    let request = request.to_lowercase();
+    let wanted = tokens(&request);
+    let wanted: Vec<&str> = wanted
+        .iter()
+        .map(|t| t.as_ref())
         .filter(|t| is_content(t))
         .collect();
     if wanted.is_empty() {
         return 1.0;
     }
-    let hits = wanted.iter().filter(|t| reasoning.contains(*t)).count();
+    let hits = wanted.iter().filter(|t| reasoning.contains(**t)).count();
     (hits as f64 / INTENT_HITS.min(wanted.len()) as f64).min(1.0)
 }
 
 /// Criterion 3: `(min grounded + mean named) / 2` over the calls' string and number leaves.
-fn grounding(calls: &[RubricCall], context: &HashSet<String>, reasoning: &HashSet<String>) -> f64 {
+fn grounding(calls: &[RubricCall], context: &str, reasoning: &Tokens<'_>) -> f64 {
     let mut leaves: Vec<String> = Vec::new();
     for call in calls {
         collect_leaves(&call.arguments, &mut leaves);
     }
+    if leaves.is_empty() {
+        return 1.0;
+    }
+    let context = context.to_lowercase();
+    let context = tokens(&context);
     let (mut min_grounded, mut named_sum, mut n) = (1.0f64, 0.0f64, 0usize);
     for leaf in &leaves {
-        let tokens: Vec<String> = token_set(leaf)
-            .into_iter()
+        let leaf = leaf.to_lowercase();
+        let leaf_tokens = tokens(&leaf);
+        let content: Vec<&str> = leaf_tokens
+            .iter()
+            .map(|t| t.as_ref())
             .filter(|t| is_content(t))
             .collect();
-        if tokens.is_empty() {
+        if content.is_empty() {
             continue;
         }
-        let m = tokens.len() as f64;
-        let share = tokens.iter().filter(|t| context.contains(*t)).count() as f64 / m;
+        let m = content.len() as f64;
+        let share = content.iter().filter(|t| context.contains(**t)).count() as f64 / m;
         // grounded = min(1, 2 * share): half the words from the context is a grounded composition
         min_grounded = min_grounded.min((2.0 * share).min(1.0));
-        named_sum += tokens.iter().filter(|t| reasoning.contains(*t)).count() as f64 / m;
+        named_sum += content.iter().filter(|t| reasoning.contains(**t)).count() as f64 / m;
         n += 1;
     }
     if n == 0 {
@@ -394,38 +406,43 @@ fn is_content(token: &str) -> bool {
     (numeric || token.chars().count() >= 3) && !STOP_WORDS.contains(&token)
 }
 
-/// The distinct tokens of `text` (see the module docs).
-fn token_set(text: &str) -> HashSet<String> {
+/// Distinct tokens, borrowed from the lowercased text they came from (numbers owned, canonical).
+type Tokens<'a> = HashSet<Cow<'a, str>>;
+
+/// The distinct tokens of `lower`, an already lowercased text (see the module docs).
+fn tokens(lower: &str) -> Tokens<'_> {
     let mut out = HashSet::new();
-    let chars: Vec<char> = text.chars().collect();
-    let mut current = String::new();
-    for (i, &c) in chars.iter().enumerate() {
+    let mut start: Option<usize> = None;
+    let mut prev: Option<char> = None;
+    let mut chars = lower.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
         // a '.' between two digits stays inside the token (19.99)
         let decimal_point = c == '.'
-            && i > 0
-            && chars[i - 1].is_ascii_digit()
-            && chars.get(i + 1).is_some_and(char::is_ascii_digit);
+            && start.is_some()
+            && prev.is_some_and(|p| p.is_ascii_digit())
+            && chars.peek().is_some_and(|&(_, n)| n.is_ascii_digit());
         if c.is_alphanumeric() || decimal_point {
-            current.extend(c.to_lowercase());
-        } else if !current.is_empty() {
-            out.insert(canonical(std::mem::take(&mut current)));
+            start.get_or_insert(i);
+        } else if let Some(s) = start.take() {
+            out.insert(canonical(&lower[s..i]));
         }
+        prev = Some(c);
     }
-    if !current.is_empty() {
-        out.insert(canonical(current));
+    if let Some(s) = start {
+        out.insert(canonical(&lower[s..]));
     }
     out
 }
 
 /// A number token in its shortest form (`05` and `5.0` become `5`); other tokens unchanged.
-fn canonical(token: String) -> String {
+fn canonical(token: &str) -> Cow<'_, str> {
     if token.bytes().all(|b| b.is_ascii_digit() || b == b'.')
         && let Ok(v) = token.parse::<f64>()
         && v.is_finite()
     {
-        return v.to_string();
+        return Cow::Owned(v.to_string());
     }
-    token
+    Cow::Borrowed(token)
 }
 
 #[cfg(test)]
@@ -433,17 +450,18 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn set(words: &[&str]) -> HashSet<String> {
-        words.iter().map(|w| w.to_string()).collect()
+    fn set(words: &[&'static str]) -> Tokens<'static> {
+        words.iter().map(|w| Cow::Borrowed(*w)).collect()
     }
 
     #[test]
     fn tokens_keep_decimals_and_canonicalise_numbers() {
         assert_eq!(
-            token_set("Pay 19.99, then 05 and 5.0 apples. End."),
+            tokens("pay 19.99, then 05 and 5.0 apples. end."),
             set(&["pay", "19.99", "then", "5", "and", "apples", "end"])
         );
-        assert_eq!(token_set("2025-04-03"), set(&["2025", "4", "3"]));
+        assert_eq!(tokens("2025-04-03"), set(&["2025", "4", "3"]));
+        assert_eq!(tokens("v.5 1..2 3."), set(&["v", "5", "1", "2", "3"]));
     }
 
     #[test]
