@@ -48,7 +48,7 @@ class AdvantageBatch:
     group_offsets: npt.NDArray[np.int64]
     """Group k is rows `group_offsets[k]:group_offsets[k + 1]`, (K + 1,)."""
     gate_mode: str = "soft"
-    """The gate mode that produced `gate` (§2; empty for estimators without a gate), logged as `awpo/gate/scale_free`."""
+    """The gate mode that produced `gate` (§2; empty for estimators without a gate); `awpo/gate/scale_free`."""
     rho: float = float("nan")
     """The judge reliability the `reliability` gate applied (§2.5); NaN for other modes."""
 

@@ -136,7 +136,8 @@ def run_checks(cfg: TrainConfig, console: Console | None = None) -> bool:
 
         tasks, source = probe_tasks(cfg)
         with Judge.from_config(cfg.judge) as j:
-            report = calibrate(j, build_probes(tasks, pairs_per_kind=8), source=source)  # type: ignore[arg-type]
+            pairs = 8 if cfg.judge.backend == "rubric" else 4  # an LLM judge on a CPU: ~1 item/s
+            report = calibrate(j, build_probes(tasks, pairs_per_kind=pairs), source=source)  # type: ignore[arg-type]
         detail = f"AUC min {report.min_auc:.2f}, all {report.auc:.2f}, rho {report.rho:.2f} (awpo judge calibrate)"
         if report.warnings:
             raise AssertionError(f"{detail}; {report.warnings[0]}")

@@ -18,7 +18,9 @@ def test_default_config_judge_is_calibrated() -> None:
 
 def test_calibrate_writes_json_and_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "cal.json"
-    code = main(["judge", "calibrate", "data.builtin.per_family=12", "--pairs", "12", "--seed", "1", "--json", str(out)])
+    code = main(
+        ["judge", "calibrate", "data.builtin.per_family=12", "--pairs", "12", "--seed", "1", "--json", str(out)]
+    )
     assert code == 0
     report = json.loads(out.read_text())
     assert report["backend"] == "rubric" and report["seed"] == 1

@@ -28,7 +28,9 @@ def _item(reasoning: str, calls: list[dict[str, object]], observations: tuple[st
 def test_golden_scores() -> None:
     right = _item("20 USD in EUR via convert_currency.", [{"name": "convert_currency", "arguments": {"amount": 20}}])
     # 25 is invented: grounding (min grounded 0 + mean named 1) / 2 = 0.5; mean 0.9, min 0.5 -> 0.7
-    invented = _item("25 USD in EUR via convert_currency.", [{"name": "convert_currency", "arguments": {"amount": 25}}])
+    invented = _item(
+        "25 USD in EUR via convert_currency.", [{"name": "convert_currency", "arguments": {"amount": 25}}]
+    )
     # ... unless a tool result shows it: grounded again -> 1
     observed = _item(
         "25 USD in EUR via convert_currency.",

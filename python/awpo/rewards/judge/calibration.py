@@ -210,7 +210,9 @@ def _contradicted_tool(item: JudgeItem, rng: Random) -> JudgeItem | None:
     counts: dict[str, int] = {}
     for c in item.calls:
         counts[str(c["name"])] = counts.get(str(c["name"]), 0) + 1
-    chosen = [k for k, c in enumerate(item.calls) if str(c["name"]).lower() in reasoning and counts[str(c["name"])] == 1]
+    chosen = [
+        k for k, c in enumerate(item.calls) if str(c["name"]).lower() in reasoning and counts[str(c["name"])] == 1
+    ]
     if not others or not chosen:
         return None
     calls = [dict(c) for c in item.calls]

@@ -69,8 +69,9 @@ def calibration_table(report: object) -> Table:
             f"{k.spread:.3f}",
         )
     table.add_row("all", str(report.items // 2), f"{report.auc:.3f}", f"{report.paired_accuracy:.3f}", "", "", "")
+    digits = 0 if report.items_per_s >= 100 else 2
     table.caption = (
-        f"{report.items} items in {report.seconds:.2f} s ({report.items_per_s:,.0f} items/s); "
+        f"{report.items} items in {report.seconds:.2f} s ({report.items_per_s:,.{digits}f} items/s); "
         f"reliability rho = 2*AUC-1 = {report.rho:.3f}"
     )
     return table
@@ -95,6 +96,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
     with Judge.from_config(cfg.judge) as judge:
         report = calibrate(judge, probes, seed=args.seed, source=source)
     console = Console(stderr=args.json == "-")
+    console.width = max(console.width, 100)  # the table's columns must not be cut in a pipe or log
     console.print(calibration_table(report))
     for warning in report.warnings:
         console.print(f"[bold red]warning:[/] {warning}")

@@ -21,8 +21,8 @@ class JudgeConfig(BaseModel):
             against the request, the tools offered, the tool results seen and the calls made (intent named, tools
             named = tools called or an argued abstention, argument values grounded and named, no contradiction, no
             text copied across requests; see `awpo.rewards.judge.rubric`); it never sees the ground truth and reads
-            none of the prompt or model settings. `"hf"`: a local transformers model; the score is the expectation of the
-            score tokens' probabilities (0–10) after one forward pass, so nothing is generated or parsed.
+            none of the prompt or model settings. `"hf"`: a local transformers model; the score is the expectation of
+            the score tokens' probabilities (0–10) after one forward pass, so nothing is generated or parsed.
             `"openai"`: any OpenAI-compatible chat endpoint (vLLM serve, `python -m awpo.rewards.judge.serve`,
             a hosted API); the reply is parsed, and weighted by the score token's logprobs when returned.
         model (`str` or `None`, defaults to `None`):

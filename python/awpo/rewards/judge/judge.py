@@ -203,6 +203,8 @@ class Judge:
 
     def _call_backend(self, prompts: list[list[Message]]) -> list[BackendResult]:
         try:
+            if isinstance(self.backend, ItemJudgeBackend):
+                raise TypeError(f"the {self.backend.name} judge scores items, not rendered prompts")
             results = self.backend.score_prompts(prompts)
             if len(results) != len(prompts):
                 raise RuntimeError(f"backend returned {len(results)} results for {len(prompts)} prompts")

@@ -5,8 +5,8 @@ the tools offered, the calls made), never against the ground truth, on five crit
 (`awpo._native.RUBRIC_CRITERIA`; the rules are documented in `awpo_core::judge::rubric`):
 
 1. `intent`: the reasoning names what the user asked for (at least 2 of the request's content words);
-2. `tool_choice`: the offered tools it names were called (a named, uncalled tool counts against it), or, with no call, it
-   argues the abstention;
+2. `tool_choice`: the offered tools it names were called (a named, uncalled tool counts against it), or, with
+   no call, it argues the abstention;
 3. `grounding`: every argument value's words occur in the conversation, the tool schemas or a tool result, and in
    the reasoning;
 4. `consistency`: it does not argue an abstention while calling, nor plan a call it does not make;
@@ -86,9 +86,7 @@ class RubricJudgeBackend:
 
     def criteria(self, items: Sequence[JudgeItem]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """`(scores (N,), criteria (N, 5))` of `items`, in [0, 1]."""
-        calls = [
-            json.dumps([call_dict(c) for c in item.calls], ensure_ascii=False, default=str) for item in items
-        ]
+        calls = [json.dumps([call_dict(c) for c in item.calls], ensure_ascii=False, default=str) for item in items]
         return _native.rubric_scores(
             [_request(item.messages) for item in items],
             _contexts(items),
