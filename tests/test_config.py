@@ -109,3 +109,14 @@ def test_cli_invalid_config_exits_2_listing_every_bad_field() -> None:
     assert out.returncode == 2
     for field in ("trainer.lr", "judge.backend", "trainer.typo"):
         assert field in out.stderr
+
+
+def test_reliability_gate_ablation_changes_only_the_gate_and_its_rho() -> None:
+    default = load_config()
+    ablation = load_config(CONFIG_DIR / "ablation_reliability_gate.yaml")
+    assert ablation.algo.advantage.gate == "reliability" and 0.0 < ablation.algo.advantage.rho <= 1.0
+    reverted = ablation.algo.advantage.model_copy(update={"gate": "soft", "rho": default.algo.advantage.rho})
+    changed = ablation.model_copy(
+        update={"algo": ablation.algo.model_copy(update={"advantage": reverted}), "output": default.output}
+    )
+    assert changed == default

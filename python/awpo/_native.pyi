@@ -7,6 +7,10 @@ import numpy as np
 import numpy.typing as npt
 
 __version__: str
+RUBRIC_JUDGE_VERSION: str
+"""Version of the `rubric` judge's rules (bumped whenever a criterion changes)."""
+RUBRIC_CRITERIA: list[str]
+"""Names of the `rubric` judge's five criteria, in the column order of `rubric_scores`."""
 
 class AwpoError(Exception):
     """Base class of every awpo error."""
@@ -183,6 +187,7 @@ class AdvantageConfig:
         eps: float | None = ...,
         outcome_min: float | None = ...,
         outcome_max: float | None = ...,
+        rho: float | None = ...,
     ) -> AdvantageConfig: ...
     @property
     def estimator(self) -> str:
@@ -226,9 +231,27 @@ class AdvantageConfig:
     @property
     def outcome_max(self) -> float:
         """`Ro_max`, the outcome reward's upper bound; default 1.0."""
+    @property
+    def rho(self) -> float:
+        """`rho` (§2, `reliability`): the judge's reliability `2 * AUC - 1`, used by the `reliability` gate; default 1.0."""
     @staticmethod
     def options() -> dict[str, list[str]]:
         """The allowed spellings of each option, e.g. `{"gate": ["soft", "hard", "ratio", "off"], ...}`."""
+
+def rubric_scores(
+    requests: Sequence[str],
+    contexts: Sequence[str],
+    tools: Sequence[Sequence[str]],
+    reasoning: Sequence[str],
+    calls_json: Sequence[str],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Scores reasoning with the model-free `rubric` judge, with the GIL released.
+
+    One entry per item in every list: the user's last turn, the context (conversation and tool results
+    as text), the offered tools' names, the `<think>` text, and the calls as a JSON array of
+    `{"name", "arguments"}`. Returns `(scores (N,), criteria (N, 5))` in [0, 1] (columns named by
+    `RUBRIC_CRITERIA`). Raises `ValueError` when lengths differ or a `calls_json` entry is malformed.
+    """
 
 def compute_advantages(
     outcome: npt.NDArray[np.float64],

@@ -1,4 +1,4 @@
-"""The `awpo` command line: `awpo train | sft | eval | check | bench`."""
+"""The `awpo` command line: `awpo train | sft | eval | check | bench | judge`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from awpo import __version__
 from awpo.bench import cli as bench_cli
 from awpo.eval import cli as eval_cli
+from awpo.rewards.judge import cli as judge_cli
 from awpo.train import cli as train_cli
 
 EXIT_USAGE = 2
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     eval_cli.add_parser(sub)
 
     bench_cli.add_parser(sub)
+    judge_cli.add_parser(sub)
     return parser
 
 

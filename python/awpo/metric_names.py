@@ -17,6 +17,8 @@ AWPO_GATE_STD = "awpo/gate/std"
 AWPO_GATE_MIN = "awpo/gate/min"
 AWPO_GATE_MAX = "awpo/gate/max"
 AWPO_GATE_OPEN_FRAC = "awpo/gate/open_frac"  # share of groups with g > 0
+AWPO_GATE_RELIABILITY = "awpo/gate/reliability"  # the rho the gate applies (§2 `reliability`; NaN otherwise)
+AWPO_GATE_SCALE_FREE = "awpo/gate/scale_free"  # 1 when the gate ignores the judge's score scale (§2 `reliability`), else 0
 AWPO_WEIGHT_MEAN = "awpo/weight/mean"
 AWPO_WEIGHT_STD = "awpo/weight/std"
 AWPO_WEIGHT_MIN = "awpo/weight/min"
@@ -36,6 +38,8 @@ ADVANTAGE_METRICS: tuple[str, ...] = (
     AWPO_GATE_MIN,
     AWPO_GATE_MAX,
     AWPO_GATE_OPEN_FRAC,
+    AWPO_GATE_RELIABILITY,
+    AWPO_GATE_SCALE_FREE,
     AWPO_WEIGHT_MEAN,
     AWPO_WEIGHT_STD,
     AWPO_WEIGHT_MIN,

@@ -117,7 +117,28 @@ def test_golden_2_gate_off() -> None:
     close(run(RO, RR, gate="off").gate, [1.0])
 
 
-@pytest.mark.parametrize("gate", ["soft", "hard", "ratio", "off"])
+def test_golden_2_5_gate_reliability() -> None:
+    # ALGORITHM.md §2 (`reliability`): g = rho * (1 - sd_o / sd_max) * [sd_r > eps]
+    # RO, RR, rho = 0.6: g = 0.6 * 0.1339745962155614 = 0.08038475772933684
+    out = run(RO, RR, gate="reliability", rho=0.6)
+    close(out.gate, [0.08038475772933684])
+    assert out.metrics()["awpo/gate/reliability"] == 0.6 and out.metrics()["awpo/gate/scale_free"] == 1.0
+    # the compressed judge that `soft` shuts out (sd_r = 0.0216506 <= tau_r): tied outcomes, rho = 0.8 -> g = 0.8;
+    # w = 0.25 (d = 0), Ao = 0, bound = delta0 = 1: A_i = 0.8 * 0.25 * (Rr_i - 0.5125) / (0.021650635094610966 + 1e-6)
+    # = 0.2 * [-0.0125, -0.0125, 0.0375, -0.0125] / 0.021651635094610966
+    rr = [0.5, 0.5, 0.55, 0.5]
+    out = run([1.0] * 4, rr, gate="reliability", rho=0.8)
+    close(out.gate, [0.8])
+    close(out.advantage, [-0.11546472075091657] * 2 + [0.34639416225274966, -0.11546472075091657])
+    # equal scores (sd_r = 0) close it; other gates log no reliability
+    close(run([1.0] * 4, [0.4] * 4, gate="reliability").gate, [0.0])
+    soft = run(RO, RR).metrics()
+    assert math.isnan(soft["awpo/gate/reliability"]) and soft["awpo/gate/scale_free"] == 0.0
+    with pytest.raises(ValueError):
+        AdvantageSettings(rho=1.5)
+
+
+@pytest.mark.parametrize("gate", ["soft", "hard", "ratio", "off", "reliability"])
 def test_golden_2_gate_needs_two_scores(gate: str) -> None:
     # ALGORITHM.md §2: fewer than 2 non-missing Rr -> g = 0, in every mode (decision: `off` too)
     all_missing = run(RO, [NAN] * 4, gate=gate)

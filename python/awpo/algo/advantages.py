@@ -47,6 +47,10 @@ class AdvantageBatch:
     """Rows whose reasoning term the §4 bound cut, per group (K,)."""
     group_offsets: npt.NDArray[np.int64]
     """Group k is rows `group_offsets[k]:group_offsets[k + 1]`, (K + 1,)."""
+    gate_mode: str = "soft"
+    """The gate mode that produced `gate` (§2; empty for estimators without a gate); `awpo/gate/scale_free`."""
+    rho: float = float("nan")
+    """The judge reliability the `reliability` gate applied (§2, `reliability`); NaN for other modes."""
 
     @property
     def n_rows(self) -> int:
@@ -72,6 +76,9 @@ class AdvantageBatch:
                 out[name] = _stat(finite, fn)
         gates = self.gate[~np.isnan(self.gate)]
         out[m.AWPO_GATE_OPEN_FRAC] = _stat(gates > 0.0, np.mean)
+        out[m.AWPO_GATE_RELIABILITY] = self.rho
+        scale_free = 1.0 if self.gate_mode == "reliability" else 0.0
+        out[m.AWPO_GATE_SCALE_FREE] = scale_free if self.gate_mode and self.n_groups else float("nan")
         out[m.AWPO_REASONING_SHARE_MEAN] = _stat(self.reasoning_share, np.mean)
         out[m.AWPO_REASONING_SHARE_STD] = _stat(self.reasoning_share, np.std)
         out[m.AWPO_REASONING_SHARE_MAX] = _stat(self.reasoning_share, np.max)
@@ -153,6 +160,8 @@ def advantages(
         tied=tied,
         bound_hit=bound_hit,
         group_offsets=offsets,
+        gate_mode=cfg.gate if cfg.estimator == "awpo" else "",
+        rho=cfg.rho if cfg.estimator == "awpo" and cfg.gate == "reliability" else float("nan"),
     )
 
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from awpo import _native
 
 Estimator = Literal["grpo", "naive_sum", "norm_sum", "awpo"]
-GateMode = Literal["soft", "hard", "ratio", "off"]
+GateMode = Literal["soft", "hard", "ratio", "off", "reliability"]
 WeightMode = Literal["linear", "off"]
 ClipMode = Literal["on", "off"]
 ScaleMode = Literal["std", "none"]
@@ -42,11 +42,13 @@ class AdvantageSettings(BaseModel):
             (`A_i = Ao_i`, outcome only), `naive_sum` (GRPO normalisation of `Ro_i + lam * Rr_i`, a
             missing `Rr_i` replaced by the group mean of the present ones), `norm_sum`
             (`A_i = Ao_i + lam * Ar_i`, GDPO-like).
-        gate (`Literal["soft", "hard", "ratio", "off"]`, defaults to `"soft"`):
+        gate (`Literal["soft", "hard", "ratio", "off", "reliability"]`, defaults to `"soft"`):
             Variance-aware gate `g` (§2). `soft`: `(1 - sd_o / sd_max) * [sd_r > tau_r]`; `hard`:
             `[sd_o <= tau_o] * [sd_r > tau_r]`; `ratio`: `sd_r' / (sd_r' + sd_o' + eps)` (stds divided by
-            their range's `sd_max`, 0.5 for the judge score); `off`: `g = 1` (the ablation). In every mode
-            a group with fewer than 2 judge scores gets `g = 0`. Only used by `awpo`.
+            their range's `sd_max`, 0.5 for the judge score); `off`: `g = 1` (the ablation); `reliability`
+            (§2, `reliability`): `rho * (1 - sd_o / sd_max) * [sd_r > eps]`, independent of the judge's score scale, with the
+            judge's calibrated reliability `rho`. In every mode a group with fewer than 2 judge scores gets
+            `g = 0`. Only used by `awpo`.
         weight (`Literal["linear", "off"]`, defaults to `"linear"`):
             Difficulty-aware weight `w` (§3). `linear`: `lam * (w_floor + (1 - w_floor) * d)` with the
             failure rate `d = 1 - (mu_o - Ro_min) / (Ro_max - Ro_min)`; `off`: `w = lam`. Only used by `awpo`.
@@ -72,6 +74,9 @@ class AdvantageSettings(BaseModel):
             always equals the sign of `Ao_i` where the outcome discriminates.
         delta0 (`float`, defaults to `1.0`):
             The bound where `|Ao_i| <= eps`, i.e. in groups with tied outcomes (§4). `>= 0`.
+        rho (`float`, defaults to `1.0`):
+            The judge's reliability `2 * AUC - 1` in [0, 1], as `awpo judge calibrate` reports it; scales the
+            `reliability` gate (§2, `reliability`) and is read by no other mode.
         eps (`float`, defaults to `1e-6`):
             Denominator guard and the "outcome discriminates" threshold `|Ao_i| > eps` (notation). `> 0`.
         outcome_range (`tuple[float, float]` or `None`, defaults to `None`):
@@ -93,6 +98,7 @@ class AdvantageSettings(BaseModel):
     w_floor: float = Field(0.25, ge=0.0, le=1.0, description="The share of the weight a solved prompt keeps (§3).")
     kappa: float = Field(0.5, ge=0.0, description="The reasoning term is bounded by `kappa * |Ao_i|` (§4).")
     delta0: float = Field(1.0, ge=0.0, description="The bound where `|Ao_i| <= eps` (§4).")
+    rho: float = Field(1.0, ge=0.0, le=1.0, description="The judge's reliability `2 * AUC - 1` (§2, `reliability`).")
     eps: float = Field(1e-6, gt=0.0, description="Denominator guard and the `|Ao_i| > eps` threshold.")
     outcome_range: tuple[float, float] | None = Field(
         None, description="`[Ro_min, Ro_max]`, the outcome reward's range (§2, §3)."
@@ -103,7 +109,7 @@ class AdvantageSettings(BaseModel):
     def _switch(cls, value: Any) -> Any:
         return _yaml_switch(value)
 
-    @field_validator("tau_r", "tau_o", "lam", "w_floor", "kappa", "delta0", "eps")
+    @field_validator("tau_r", "tau_o", "lam", "w_floor", "kappa", "delta0", "rho", "eps")
     @classmethod
     def _finite(cls, value: float) -> float:
         if not math.isfinite(value):
@@ -141,6 +147,7 @@ class AdvantageSettings(BaseModel):
             w_floor=self.w_floor,
             kappa=self.kappa,
             delta0=self.delta0,
+            rho=self.rho,
             eps=self.eps,
             outcome_min=float(rng[0]),
             outcome_max=float(rng[1]),

@@ -129,6 +129,20 @@ def run_checks(cfg: TrainConfig, console: Console | None = None) -> bool:
             raise AssertionError(f"the judge could not score a sample: {result.errors[0]}")
         return f"{cfg.judge.backend} judge scored a sample: {float(result.scores[0]):.2f}"
 
+    def calibration() -> str:
+        from awpo.rewards.judge import Judge
+        from awpo.rewards.judge.calibration import build_probes, calibrate
+        from awpo.rewards.judge.cli import probe_tasks
+
+        tasks, source = probe_tasks(cfg)
+        with Judge.from_config(cfg.judge) as j:
+            pairs = 8 if cfg.judge.backend == "rubric" else 4  # an LLM judge on a CPU: ~1 item/s
+            report = calibrate(j, build_probes(tasks, pairs_per_kind=pairs), source=source)  # type: ignore[arg-type]
+        detail = f"AUC min {report.min_auc:.2f}, all {report.auc:.2f}, rho {report.rho:.2f} (awpo judge calibrate)"
+        if report.warnings:
+            raise AssertionError(f"{detail}; {report.warnings[0]}")
+        return detail
+
     def engine() -> str:
         from awpo.rollout.vllm_engine import vllm_available
 
@@ -166,6 +180,7 @@ def run_checks(cfg: TrainConfig, console: Console | None = None) -> bool:
     checks.run("sandbox", sandbox)
     checks.run("rollout engine", engine)
     checks.run("judge", judge, needs=("task",))
+    checks.run("judge calibration", calibration)
     checks.run("memory estimate", memory, needs=("model",))
 
     table = Table(title="awpo check")

@@ -35,7 +35,8 @@ fn config() -> impl Strategy<Value = AdvantageConfig> {
             Just(Gate::Soft),
             Just(Gate::Hard),
             Just(Gate::Ratio),
-            Just(Gate::Off)
+            Just(Gate::Off),
+            Just(Gate::Reliability)
         ],
         prop_oneof![Just(Weight::Linear), Just(Weight::Off)],
         prop_oneof![Just(Clip::On), Just(Clip::Off)],

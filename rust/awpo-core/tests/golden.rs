@@ -175,7 +175,13 @@ fn test_golden_2_gate_off() {
 #[test]
 fn test_golden_2_gate_needs_two_scores() {
     // ALGORITHM.md §2: fewer than 2 non-missing Rr -> g = 0, in every mode (decision: `off` too)
-    for gate in [Gate::Soft, Gate::Hard, Gate::Ratio, Gate::Off] {
+    for gate in [
+        Gate::Soft,
+        Gate::Hard,
+        Gate::Ratio,
+        Gate::Off,
+        Gate::Reliability,
+    ] {
         let cfg = AdvantageConfig { gate, ..awpo() };
         let all_missing = one(&RO, &[NAN; 4], cfg);
         close(&all_missing.gate, &[0.0]);
@@ -185,6 +191,39 @@ fn test_golden_2_gate_needs_two_scores() {
         close(&all_but_one.gate, &[0.0]);
         close(&all_but_one.advantage, &AO);
     }
+}
+
+#[test]
+fn test_golden_2_5_reliability_gate() {
+    // ALGORITHM.md §2 (`reliability`): g = rho * (1 - sd_o / sd_max) * [sd_r > eps]
+    // RO, RR: sd_o = 0.4330127018922193, sd_max = 0.5, 1 - sd_o / 0.5 = 0.1339745962155614;
+    // rho = 0.6: g = 0.08038475772933684
+    let cfg = AdvantageConfig {
+        gate: Gate::Reliability,
+        rho: 0.6,
+        ..awpo()
+    };
+    close(&one(&RO, &RR, cfg).gate, &[0.08038475772933684]);
+    // a compressed judge: Rr = [0.53, 0.51, 0.52, 0.51], mu_r = 0.5175, sd_r = sqrt(6.875e-5)
+    // = 0.00829 < tau_r = 0.05: soft closes (g = 0); tied outcomes (sd_o = 0), rho = 0.7: g = 0.7
+    let compressed = [0.53, 0.51, 0.52, 0.51];
+    let tied = [0.0; 4];
+    close(&one(&tied, &compressed, awpo()).gate, &[0.0]);
+    let cfg = AdvantageConfig { rho: 0.7, ..cfg };
+    let out = one(&tied, &compressed, cfg);
+    close(&out.gate, &[0.7]);
+    // Ao = 0, bound = delta0 = 1, w = 1 (d = 1): A_i = clip(0.7 * Ar_i, -1, 1) with Ar_i = dev / (sd_r + eps);
+    // the highest score gets the largest advantage, equal scores equal ones
+    assert!(out.advantage[0] > out.advantage[2] && out.advantage[2] > out.advantage[1]);
+    assert_eq!(out.advantage[1], out.advantage[3]);
+    // all scores equal (sd_r = 0 <= eps): closed; rho = 0 (a judge at chance): closed
+    close(&one(&tied, &[0.4; 4], cfg).gate, &[0.0]);
+    close(
+        &one(&RO, &RR, AdvantageConfig { rho: 0.0, ..cfg }).gate,
+        &[0.0],
+    );
+    // rho outside [0, 1] is refused
+    assert!(AdvantageConfig { rho: 1.5, ..cfg }.validate().is_err());
 }
 
 // ---------------------------------------------------------------- §3 difficulty-aware weight

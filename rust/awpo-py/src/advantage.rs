@@ -27,7 +27,8 @@ impl PyAdvantageConfig {
     #[new]
     #[pyo3(signature = (
         *, estimator=None, gate=None, weight=None, clip=None, scale=None, tau_r=None, tau_o=None,
-        lam=None, w_floor=None, kappa=None, delta0=None, eps=None, outcome_min=None, outcome_max=None
+        lam=None, w_floor=None, kappa=None, delta0=None, eps=None, outcome_min=None, outcome_max=None,
+        rho=None
     ))]
     #[allow(clippy::too_many_arguments)] // one keyword per ALGORITHM.md constant
     fn new(
@@ -45,6 +46,7 @@ impl PyAdvantageConfig {
         eps: Option<f64>,
         outcome_min: Option<f64>,
         outcome_max: Option<f64>,
+        rho: Option<f64>,
     ) -> PyResult<Self> {
         let d = AdvantageConfig::default();
         let cfg = AdvantageConfig {
@@ -59,6 +61,7 @@ impl PyAdvantageConfig {
             w_floor: w_floor.unwrap_or(d.w_floor),
             kappa: kappa.unwrap_or(d.kappa),
             delta0: delta0.unwrap_or(d.delta0),
+            rho: rho.unwrap_or(d.rho),
             eps: eps.unwrap_or(d.eps),
             outcome_min: outcome_min.unwrap_or(d.outcome_min),
             outcome_max: outcome_max.unwrap_or(d.outcome_max),
@@ -112,6 +115,10 @@ impl PyAdvantageConfig {
         self.0.delta0
     }
     #[getter]
+    fn rho(&self) -> f64 {
+        self.0.rho
+    }
+    #[getter]
     fn eps(&self) -> f64 {
         self.0.eps
     }
@@ -141,7 +148,7 @@ impl PyAdvantageConfig {
         format!(
             "AdvantageConfig(estimator='{}', gate='{}', weight='{}', clip='{}', scale='{}', tau_r={:?}, \
              tau_o={:?}, lam={:?}, w_floor={:?}, kappa={:?}, delta0={:?}, eps={:?}, outcome_min={:?}, \
-             outcome_max={:?})",
+             outcome_max={:?}, rho={:?})",
             c.estimator.as_str(),
             c.gate.as_str(),
             c.weight.as_str(),
@@ -155,7 +162,8 @@ impl PyAdvantageConfig {
             c.delta0,
             c.eps,
             c.outcome_min,
-            c.outcome_max
+            c.outcome_max,
+            c.rho
         )
     }
 }

@@ -6,6 +6,7 @@
 
 mod advantage;
 mod errors;
+mod judge;
 mod reward;
 mod sandbox;
 mod toolcall;
@@ -52,6 +53,10 @@ mod _native {
     #[pymodule_export]
     use super::advantage::{PyAdvantageConfig, compute_advantages};
 
+    // --- the model-free reasoning judge ---
+    #[pymodule_export]
+    use super::judge::rubric_scores;
+
     // --- sandbox ---
     #[pymodule_export]
     use super::sandbox::{PyCallResult, PyRunResult, PySandboxPool, PySandboxSupervisor};
@@ -60,6 +65,14 @@ mod _native {
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
         let py = m.py();
         m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+        m.add(
+            "RUBRIC_JUDGE_VERSION",
+            awpo_core::judge::rubric::RUBRIC_JUDGE_VERSION,
+        )?;
+        m.add(
+            "RUBRIC_CRITERIA",
+            awpo_core::judge::rubric::CRITERIA.to_vec(),
+        )?;
         m.add("AwpoError", py.get_type::<super::errors::AwpoError>())?;
         m.add("SandboxError", py.get_type::<super::errors::SandboxError>())?;
         m.add(

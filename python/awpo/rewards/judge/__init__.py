@@ -6,14 +6,16 @@
     result.scores  # (N,) float64, NaN = missing
     future = judge.submit(items)  # runs while the next batch is rolled out
 
-Backends: `hf` (`HFJudgeBackend`, one forward pass, expected score over the score tokens) and `openai`
-(`OpenAIJudgeBackend`, any OpenAI-compatible endpoint). `python -m awpo.rewards.judge.serve` serves the
+Backends: `hf` (`HFJudgeBackend`, one forward pass, expected score over the score tokens), `openai`
+(`OpenAIJudgeBackend`, any OpenAI-compatible endpoint) and `rubric` (`RubricJudgeBackend`, model-free rules in
+Rust, microseconds per item). `awpo judge calibrate` measures how well a judge tells right reasoning from wrong
+(`awpo.rewards.judge.calibration`). `python -m awpo.rewards.judge.serve` serves the
 `hf` judge over the OpenAI chat API. torch/transformers are imported only by the `hf` backend.
 """
 
 from __future__ import annotations
 
-from awpo.rewards.judge.base import BackendResult, JudgeBackend
+from awpo.rewards.judge.base import BackendResult, ItemJudgeBackend, JudgeBackend
 from awpo.rewards.judge.cache import JudgeCache, cache_key
 from awpo.rewards.judge.config import JudgeConfig
 from awpo.rewards.judge.judge import Judge, JudgeResult
@@ -24,6 +26,7 @@ __all__ = [
     "RUBRIC",
     "RUBRIC_VERSION",
     "BackendResult",
+    "ItemJudgeBackend",
     "Judge",
     "JudgeBackend",
     "JudgeCache",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from awpo.rewards.judge.prompt import Message
+from awpo.rewards.judge.prompt import JudgeItem, Message
 
 # Failure classes of one item (counted in `JudgeResult.errors`).
 TIMEOUT = "timeout"
@@ -59,4 +59,20 @@ class JudgeBackend(Protocol):
 
     def close(self) -> None:
         """Releases threads and connections."""
+        ...
+
+
+@runtime_checkable
+class ItemJudgeBackend(Protocol):
+    """A backend that grades `JudgeItem`s directly (no rendered prompt, no cache), e.g. the `rubric` judge."""
+
+    name: str
+    model_id: str
+
+    def score_items(self, items: Sequence[JudgeItem]) -> list[BackendResult]:
+        """One result per item, in order."""
+        ...
+
+    def close(self) -> None:
+        """Releases what the backend holds."""
         ...

@@ -16,9 +16,13 @@ class JudgeConfig(BaseModel):
     Parameters:
         > Parameters that control the backend
 
-        backend (`Literal["hf", "openai"]`, defaults to `"hf"`):
-            Which judge runs. `"hf"`: a local transformers model; the score is the expectation of the
-            score tokens' probabilities (0–10) after one forward pass, so nothing is generated or parsed.
+        backend (`Literal["hf", "openai", "rubric"]`, defaults to `"hf"`):
+            Which judge runs. `"rubric"`: a model-free rule score in Rust (microseconds per item) of the reasoning
+            against the request, the tools offered, the tool results seen and the calls made (intent named, tools
+            named = tools called or an argued abstention, argument values grounded and named, no contradiction, no
+            text copied across requests; see `awpo.rewards.judge.rubric`); it never sees the ground truth and reads
+            none of the prompt or model settings. `"hf"`: a local transformers model; the score is the expectation of
+            the score tokens' probabilities (0–10) after one forward pass, so nothing is generated or parsed.
             `"openai"`: any OpenAI-compatible chat endpoint (vLLM serve, `python -m awpo.rewards.judge.serve`,
             a hosted API); the reply is parsed, and weighted by the score token's logprobs when returned.
         model (`str` or `None`, defaults to `None`):
@@ -92,7 +96,7 @@ class JudgeConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    backend: Literal["hf", "openai"] = Field("hf", description="Which judge runs.")
+    backend: Literal["hf", "openai", "rubric"] = Field("hf", description="Which judge runs.")
     model: str | None = Field(None, description="hf: a Hugging Face model directory; openai: the model name.")
     base_url: str | None = Field(None, description="openai only: the endpoint's base URL, up to and including /v1.")
     api_key_env: str | None = Field(

@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from awpo.rewards.judge import metrics as m
-from awpo.rewards.judge.base import ERROR, BackendResult, JudgeBackend
+from awpo.rewards.judge.base import ERROR, BackendResult, ItemJudgeBackend, JudgeBackend
 from awpo.rewards.judge.cache import JudgeCache, cache_key
 from awpo.rewards.judge.config import JudgeConfig
 from awpo.rewards.judge.prompt import RUBRIC_VERSION, JudgeItem, Message, build_messages
@@ -58,12 +58,13 @@ class Judge:
     """The reasoning judge: prompt building, cache, backend calls, metrics.
 
     Args:
-        backend: a `JudgeBackend` (`HFJudgeBackend` or `OpenAIJudgeBackend`).
+        backend: a `JudgeBackend` (`HFJudgeBackend` or `OpenAIJudgeBackend`), or an `ItemJudgeBackend`
+            (`RubricJudgeBackend`) that grades items directly.
         config: the prompt and cache settings (`rubric`, `max_reasoning_chars`, `max_context_chars`,
             `cache_dir`); the backend settings in it are not read here.
     """
 
-    def __init__(self, backend: JudgeBackend, config: JudgeConfig | None = None) -> None:
+    def __init__(self, backend: JudgeBackend | ItemJudgeBackend, config: JudgeConfig | None = None) -> None:
         self.backend = backend
         self.config = config or JudgeConfig()
         self.cache = JudgeCache(self.config.cache_dir) if self.config.cache_dir is not None else None
@@ -80,8 +81,12 @@ class Judge:
         copy); otherwise `config.model` is loaded (`None`: the embedded default model, resolved as the
         policy's is, by `awpo.rollout.model`).
         """
-        backend: JudgeBackend
-        if config.backend == "openai":
+        backend: JudgeBackend | ItemJudgeBackend
+        if config.backend == "rubric":
+            from awpo.rewards.judge.rubric import RubricJudgeBackend
+
+            backend = RubricJudgeBackend()
+        elif config.backend == "openai":
             from awpo.rewards.judge.remote import OpenAIJudgeBackend
 
             backend = OpenAIJudgeBackend.from_config(config)
@@ -108,6 +113,8 @@ class Judge:
 
     def score(self, items: Sequence[JudgeItem]) -> JudgeResult:
         """Scores `items` (blocking). Never raises for an item's failure: its score is NaN."""
+        if isinstance(self.backend, ItemJudgeBackend):
+            return self._score_items(self.backend, items)
         t0 = time.perf_counter()
         n = len(items)
         scores = np.full(n, np.nan, dtype=np.float64)
@@ -162,12 +169,42 @@ class Judge:
         out.metrics[m.SCORE_TOKEN_MASS_MEAN] = float(np.mean(masses)) if masses else float("nan")
         return out
 
+    def _score_items(self, backend: ItemJudgeBackend, items: Sequence[JudgeItem]) -> JudgeResult:
+        """Scores with a backend that reads items directly (no prompt, no cache); blank reasoning is 0."""
+        t0 = time.perf_counter()
+        n = len(items)
+        scores = np.zeros(n, dtype=np.float64)
+        errors: list[str | None] = [None] * n
+        todo = [i for i, item in enumerate(items) if item.has_reasoning]
+        latencies: list[float] = []
+        details: list[str] = []
+        if todo:
+            try:
+                results = backend.score_items([items[i] for i in todo])
+                if len(results) != len(todo):
+                    raise RuntimeError(f"backend returned {len(results)} results for {len(todo)} items")
+            except Exception as e:  # the last guard of the run, as for prompt backends
+                logger.exception("judge backend %s failed on a batch of %d", backend.name, len(todo))
+                results = [BackendResult.failure(ERROR, f"{type(e).__name__}: {e}") for _ in todo]
+            for i, result in zip(todo, results, strict=True):
+                scores[i], errors[i] = result.score, result.error
+                latencies.append(result.latency_s)
+                if result.error is not None:
+                    details.append(result.detail)
+        wall_s = time.perf_counter() - t0
+        out = self._finish(scores, errors, [False] * n, 0, len(todo), latencies, wall_s, details[:1], len(todo))
+        out.metrics[m.CACHE_HIT_FRAC] = float("nan")  # no cache: nothing was looked up
+        out.metrics[m.SCORE_TOKEN_MASS_MEAN] = float("nan")
+        return out
+
     def submit(self, items: Sequence[JudgeItem]) -> Future[JudgeResult]:
         """Scores `items` on the judge's background thread; batches finish in submission order."""
         return self._worker.submit(self.score, list(items))
 
     def _call_backend(self, prompts: list[list[Message]]) -> list[BackendResult]:
         try:
+            if isinstance(self.backend, ItemJudgeBackend):
+                raise TypeError(f"the {self.backend.name} judge scores items, not rendered prompts")
             results = self.backend.score_prompts(prompts)
             if len(results) != len(prompts):
                 raise RuntimeError(f"backend returned {len(results)} results for {len(prompts)} prompts")

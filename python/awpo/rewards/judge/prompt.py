@@ -94,7 +94,7 @@ def truncate_middle(text: str, max_chars: int) -> str:
     return text[:head] + _ELISION.format(n=len(text) - keep) + text[len(text) - tail :]
 
 
-def _content_text(content: Any) -> str:
+def content_text(content: Any) -> str:
     """The text of a chat message's `content` (a string, or OpenAI content parts)."""
     if content is None:
         return ""
@@ -109,7 +109,7 @@ def _content_text(content: Any) -> str:
     return str(content)
 
 
-def _call_dict(call: Any) -> dict[str, Any]:
+def call_dict(call: Any) -> dict[str, Any]:
     """A tool call as `{"name", "arguments"}` from a mapping or an object with those attributes."""
     if isinstance(call, Mapping):
         name = call.get("name")
@@ -144,9 +144,9 @@ def _render_conversation(messages: Sequence[Mapping[str, Any]]) -> str:
     lines = []
     for message in messages:
         role = str(message.get("role", "?"))
-        text = _content_text(message.get("content"))
+        text = content_text(message.get("content"))
         if message.get("tool_calls"):
-            text += "\n(tool calls: " + _dumps([_call_dict(c) for c in message["tool_calls"]]) + ")"
+            text += "\n(tool calls: " + _dumps([call_dict(c) for c in message["tool_calls"]]) + ")"
         lines.append(f"[{role}] {text.strip()}")
     return "\n".join(lines)
 
@@ -160,7 +160,7 @@ def build_messages(
     `max_context_chars`), so a long trajectory cannot overflow the judge's context unnoticed.
     """
     cap = max_context_chars
-    calls = [_call_dict(c) for c in item.calls]
+    calls = [call_dict(c) for c in item.calls]
     sections = [
         "## Conversation\n" + truncate_middle(_render_conversation(item.messages), cap),
         "## Tools offered\n"

@@ -82,6 +82,9 @@ option_enum! {
         Ratio => "ratio",
         /// `g = 1` (still 0 in a group with fewer than 2 judge scores).
         Off => "off",
+        /// `g = rho * (1 - sd_o / sd_max) * [sd_r > eps]` (§2, `reliability`): scale-free, the judge's
+        /// calibrated reliability `rho` replaces the absolute threshold `tau_r`.
+        Reliability => "reliability",
     }
 }
 
@@ -144,6 +147,9 @@ pub struct AdvantageConfig {
     pub kappa: f64,
     /// `delta0` (§4): the bound where `|Ao_i| <= eps` (tied outcomes). Default `1.0`.
     pub delta0: f64,
+    /// `rho` (§2, `reliability`): the judge's reliability `2 * AUC - 1` from calibration, in `[0, 1]`; used only
+    /// by the `reliability` gate. Default `1.0`.
+    pub rho: f64,
     /// `eps` (notation): denominator guard and "outcome discriminates" threshold. Default `1e-6`.
     pub eps: f64,
     /// `Ro_min`: the outcome reward's lower bound. Default `0.0`.
@@ -166,6 +172,7 @@ impl Default for AdvantageConfig {
             w_floor: 0.25,
             kappa: 0.5,
             delta0: 1.0,
+            rho: 1.0,
             eps: 1e-6,
             outcome_min: 0.0,
             outcome_max: 1.0,
@@ -207,6 +214,7 @@ impl AdvantageConfig {
             ("w_floor", self.w_floor),
             ("kappa", self.kappa),
             ("delta0", self.delta0),
+            ("rho", self.rho),
             ("eps", self.eps),
             ("outcome_min", self.outcome_min),
             ("outcome_max", self.outcome_max),
@@ -231,6 +239,12 @@ impl AdvantageConfig {
             return bad(format!(
                 "AdvantageConfig.w_floor = {} must be in [0, 1]",
                 self.w_floor
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.rho) {
+            return bad(format!(
+                "AdvantageConfig.rho = {} must be in [0, 1] (2 * AUC - 1 from `awpo judge calibrate`)",
+                self.rho
             ));
         }
         if self.eps <= 0.0 {
@@ -293,7 +307,7 @@ mod tests {
         let err = "sigmoid".parse::<Gate>().err().map(|e| e.to_string());
         assert_eq!(
             err.as_deref(),
-            Some("unknown gate \"sigmoid\"; expected one of: soft, hard, ratio, off")
+            Some("unknown gate \"sigmoid\"; expected one of: soft, hard, ratio, off, reliability")
         );
         assert!("none".parse::<Scale>().is_ok_and(|s| s == Scale::None));
     }
