@@ -45,7 +45,14 @@ from awpo.rollout.tools import SandboxTools
 from awpo.tools.builtin import all_tools
 from awpo.tools.sandbox import Sandbox
 from awpo.train import metrics as m
-from awpo.train.checkpoint import CheckpointManager, TrainerState, capture_rng, load_checkpoint, restore_rng
+from awpo.train.checkpoint import (
+    Checkpoint,
+    CheckpointManager,
+    TrainerState,
+    capture_rng,
+    load_checkpoint,
+    restore_rng,
+)
 from awpo.train.report import plot_curves, print_table, summary_table, time_split, time_split_table
 from awpo.train.scoring import exact_call_correct, judge_items, score_outcomes
 from awpo.train.sequences import SequenceBatch, micro_batches, pack, token_logprobs, update_mode
@@ -120,23 +127,40 @@ class Trainer:
     def __init__(self, cfg: TrainConfig, *, resume: str | Path | None = None) -> None:
         self.cfg = cfg
         self.out_dir = Path(cfg.output.dir)
-        if cfg.trainer.torch_threads:
-            torch.set_num_threads(cfg.trainer.torch_threads)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.checkpoints = CheckpointManager(self.out_dir / "checkpoints", keep_last=cfg.output.keep_last)
         checkpoint = self._find_checkpoint(resume)
         self.state = checkpoint.state if checkpoint is not None else TrainerState(config=cfg.model_dump(mode="json"))
-        torch.manual_seed(cfg.trainer.seed)
-        np.random.seed(cfg.trainer.seed % 2**32)
+        _seed_everything(cfg.trainer.seed, cfg.trainer.torch_threads)
         self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        weights_dir = self._load_policy(checkpoint)
+        self._build_rollout(weights_dir)
+        self._build_judge_and_reference()
+        self._load_tasks()
+        self._build_optimizer()
+        if checkpoint is not None:
+            self._restore_training_state(checkpoint)
+        self.resumed_step = checkpoint.step if checkpoint is not None else None
+        self.tracker = MetricsTracker(
+            self.out_dir,
+            tensorboard=cfg.output.tensorboard,
+            wandb_project=cfg.output.wandb_project,
+            run_name=self.out_dir.name,
+            config=cfg.model_dump(mode="json"),
+            resume_step=self.resumed_step,
+        )
+        self.buffer = MetricsBuffer()
 
-        # --- model: the policy (from the checkpoint on resume) ---
+    def _load_policy(self, checkpoint: Checkpoint | None) -> str:
+        """The policy (from the checkpoint on resume), its tokenizer and renderer; returns the directory
+        its weights came from (what a separate rollout engine loads)."""
+        cfg = self.cfg
         self.source_dir = str(resolve_model_dir(cfg.model.name_or_path))
         weights_dir = (
             str(checkpoint.path) if checkpoint is not None and not cfg.model.lora.enabled else self.source_dir
         )
-        dtype = torch.bfloat16 if cfg.model.dtype == "bfloat16" else torch.float32
-        self.model, self.tokenizer = load_model(weights_dir, dtype=dtype, device=self.device)
+        self.dtype = torch.bfloat16 if cfg.model.dtype == "bfloat16" else torch.float32
+        self.model, self.tokenizer = load_model(weights_dir, dtype=self.dtype, device=self.device)
         if cfg.model.lora.enabled:
             self.model = _with_lora(self.model, cfg, checkpoint.path if checkpoint is not None else None)
         if cfg.model.gradient_checkpointing:
@@ -145,8 +169,11 @@ class Trainer:
         self.autocast = resolve_autocast(cfg.model.autocast, self.device)
         self.pad_id = int(self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0)
         self.renderer = Renderer(self.tokenizer)
+        return weights_dir
 
-        # --- tools, rollout engine and loops ---
+    def _build_rollout(self, weights_dir: str) -> None:
+        """The tool sandbox, the rollout engine and the training and evaluation loops."""
+        cfg = self.cfg
         self.sandbox = Sandbox(all_tools(), config=cfg.tools)
         tools = SandboxTools(self.sandbox)
         self.engine = make_engine(
@@ -165,15 +192,19 @@ class Trainer:
         )
         self.eval_loop = RolloutLoop(self.engine, self.renderer, tools, eval_loop_cfg)
 
-        # --- judge and the optional reference model ---
+    def _build_judge_and_reference(self) -> None:
+        """The reasoning judge and, when the loss has a KL term, the frozen reference model."""
+        cfg = self.cfg
         self.judge = Judge.from_config(cfg.judge)
         self.overlap_judge = cfg.judge.backend != "hf" or self.device.type == "cuda"
         self.reference: torch.nn.Module | None = None
         if cfg.algo.loss.beta > 0:
-            self.reference, _ = load_model(self.source_dir, dtype=dtype, device=self.device)
+            self.reference, _ = load_model(self.source_dir, dtype=self.dtype, device=self.device)
             self.reference.requires_grad_(False)
 
-        # --- data ---
+    def _load_tasks(self) -> None:
+        """Training tasks (too-long prompts left out), held-out tasks and the training-task sampler."""
+        cfg = self.cfg
         self.train_tasks = drop_overlong(
             load_train_tasks(cfg.data),
             lambda t: len(self.renderer.prompt_ids(t.messages, t.tools)),
@@ -183,41 +214,33 @@ class Trainer:
         self.tasks_by_id: dict[str, Task] = {t.id: t for t in self.train_tasks + self.eval_tasks}
         self.sampler = TaskSampler(self.train_tasks, cfg.trainer.seed)
 
-        # --- optimizer and schedule ---
+    def _build_optimizer(self) -> None:
+        """AdamW over the trainable parameters and its LR schedule over every update of the run."""
+        opt = self.cfg.trainer
         self.params = [p for p in self.model.parameters() if p.requires_grad]
         self._warmup_optimizer_state: dict[str, Any] | None = None
-        opt = cfg.trainer
         self.optimizer = torch.optim.AdamW(self.params, lr=opt.lr, betas=opt.betas, weight_decay=opt.weight_decay)
-        batch = cfg.rollout.prompts_per_step * cfg.rollout.group_size
+        batch = self.cfg.rollout.prompts_per_step * self.cfg.rollout.group_size
         self.total_updates = max(1, opt.steps * opt.ppo_epochs * (batch // opt.minibatch_size))
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
 
-        if checkpoint is not None:
-            tensors = checkpoint.load_training_tensors()
-            if "warmup_progress" in self.state.data_position:
-                # stopped during the warm-up: the optimizer slot holds the warm-up's AdamW state
-                self._warmup_optimizer_state = tensors.get("optimizer")
-            elif tensors.get("optimizer"):
-                self.optimizer.load_state_dict(tensors["optimizer"])
-            if tensors.get("scheduler"):
-                self.scheduler.load_state_dict(tensors["scheduler"])
-            self.sampler.load_state(self.state.data_position.get("sampler", self.sampler.state()))
-            if self.state.rng:
-                restore_rng(self.state.rng)
-            logger.info("resumed from %s (step %d)", checkpoint.path, checkpoint.step)
-        self.resumed_step = checkpoint.step if checkpoint is not None else None
-        self.tracker = MetricsTracker(
-            self.out_dir,
-            tensorboard=cfg.output.tensorboard,
-            wandb_project=cfg.output.wandb_project,
-            run_name=self.out_dir.name,
-            config=cfg.model_dump(mode="json"),
-            resume_step=self.resumed_step,
-        )
-        self.buffer = MetricsBuffer()
+    def _restore_training_state(self, checkpoint: Checkpoint) -> None:
+        """Optimizer, schedule, data position and RNG states of the checkpoint being resumed."""
+        tensors = checkpoint.load_training_tensors()
+        if "warmup_progress" in self.state.data_position:
+            # stopped during the warm-up: the optimizer slot holds the warm-up's AdamW state
+            self._warmup_optimizer_state = tensors.get("optimizer")
+        elif tensors.get("optimizer"):
+            self.optimizer.load_state_dict(tensors["optimizer"])
+        if tensors.get("scheduler"):
+            self.scheduler.load_state_dict(tensors["scheduler"])
+        self.sampler.load_state(self.state.data_position.get("sampler", self.sampler.state()))
+        if self.state.rng:
+            restore_rng(self.state.rng)
+        logger.info("resumed from %s (step %d)", checkpoint.path, checkpoint.step)
 
     # ------------------------------------------------------------------------------------------
-    def _find_checkpoint(self, resume: str | Path | None) -> Any:
+    def _find_checkpoint(self, resume: str | Path | None) -> Checkpoint | None:
         if resume is None:
             return None
         path = Path(resume)
@@ -667,6 +690,14 @@ def _step_line(step: int, total: int, values: Mapping[str, float]) -> str:
         f"old-logp {g('time/old_logprobs_s'):.1f}s  adv {g('time/advantages_s') * 1e3:.2f}ms  "
         f"update {g('time/update_s'):.1f}s  sync {g('time/sync_s'):.2f}s"
     )
+
+
+def _seed_everything(seed: int, torch_threads: int) -> None:
+    """Seed torch and NumPy; set torch's CPU threads when asked."""
+    if torch_threads:
+        torch.set_num_threads(torch_threads)
+    torch.manual_seed(seed)
+    np.random.seed(seed % 2**32)
 
 
 def _with_lora(model: Any, cfg: TrainConfig, adapter_dir: Path | None) -> Any:
