@@ -45,10 +45,14 @@ def _split(args: argparse.Namespace) -> tuple[str | None, list[str]]:
 
 
 def _setup_logging(verbose: bool) -> None:
+    import os
+
     from rich.logging import RichHandler
 
+    # under torchrun only rank 0 reports progress; the other ranks say only what goes wrong
+    quiet_rank = os.environ.get("RANK", "0") != "0"
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
+        level=logging.WARNING if quiet_rank else logging.DEBUG if verbose else logging.INFO,
         format="%(message)s",
         datefmt="%H:%M:%S",
         handlers=[RichHandler(show_path=False, rich_tracebacks=False)],
@@ -75,10 +79,24 @@ def run_train(args: argparse.Namespace) -> int:
     except ConfigError as err:
         print(f"awpo train: invalid config\n{err}", file=sys.stderr)
         return EXIT_USAGE
+    return _train(cfg, "train", resume=args.resume)
+
+
+def _train(cfg: object, command: str, *, resume: str | None = None) -> int:
+    """Build the trainer (joining the torchrun job when there is one), train, leave the job."""
+    from awpo.train import distributed
     from awpo.train.trainer import Trainer
 
-    trainer = Trainer(cfg, resume=args.resume)  # type: ignore[arg-type]
-    trainer.train()
+    ctx = distributed.init_distributed()
+    try:
+        try:
+            trainer = Trainer(cfg, resume=resume, dist_ctx=ctx)  # type: ignore[arg-type]
+        except ConfigError as err:
+            print(f"awpo {command}: invalid config\n{err}", file=sys.stderr)
+            return EXIT_USAGE
+        trainer.train()
+    finally:
+        distributed.shutdown(ctx)
     return EXIT_OK
 
 
@@ -89,10 +107,7 @@ def run_sft(args: argparse.Namespace) -> int:
     except ConfigError as err:
         print(f"awpo sft: invalid config\n{err}", file=sys.stderr)
         return EXIT_USAGE
-    from awpo.train.trainer import Trainer
-
-    Trainer(cfg).train()  # type: ignore[arg-type]
-    return EXIT_OK
+    return _train(cfg, "sft")
 
 
 def run_check(args: argparse.Namespace) -> int:
