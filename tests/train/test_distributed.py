@@ -5,6 +5,7 @@ parameters after an update, the engines after the weight sync, the sharded check
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -160,3 +161,81 @@ def test_the_sharded_checkpoint_holds_the_full_model_and_the_optimizer_shards(ru
     for name, tensor in gathered.items():
         assert torch.equal(loaded[name], tensor), name
         assert torch.allclose(loaded[name], unsharded[name], atol=1e-5, rtol=0), name
+
+
+def _torchrun_train(*args: str) -> list[str]:
+    return [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "-m", "awpo", "train", *args]
+
+
+def _rank_pids(launcher_pid: int) -> list[int]:
+    """The worker processes torchrun started (its direct children)."""
+    children = Path(f"/proc/{launcher_pid}/task/{launcher_pid}/children").read_text().split()
+    return [int(pid) for pid in children]
+
+
+def test_sigkill_of_one_rank_fails_the_job_and_resume_reproduces_the_next_step(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    import signal
+    import time
+
+    from awpo.train.tracking import read_metrics
+
+    env = {**os.environ, "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1"}
+
+    def overrides(run: Path) -> list[str]:
+        return [
+            *tiny_overrides(tiny_model_dir, run),
+            "trainer.steps=2",
+            "output.save_every=1",
+            "warmup.enabled=false",
+            "eval.at_start=false",
+        ]
+
+    reference, killed = tmp_path / "reference", tmp_path / "killed"
+    done = subprocess.run(_torchrun_train(*overrides(reference)), env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    log_path = tmp_path / "killed.stderr"
+    with (
+        log_path.open("wb") as log,
+        subprocess.Popen(
+            _torchrun_train(*overrides(killed)), env=env, stdout=subprocess.DEVNULL, stderr=log
+        ) as launcher,
+    ):
+        deadline = time.monotonic() + 300
+        while not (killed / "checkpoints" / "step-000001").exists():
+            assert launcher.poll() is None, f"the run ended before step 1: {log_path.read_text()[-3000:]}"
+            assert time.monotonic() < deadline, "step 1 never finished"
+            time.sleep(0.01)
+        os.kill(_rank_pids(launcher.pid)[-1], signal.SIGKILL)  # one rank, in step 2
+        assert launcher.wait(timeout=300) != 0, "torchrun must fail the job when a rank dies"
+    assert not (killed / "checkpoints" / "step-000002").exists(), "the kill came too late to be mid-step"
+    assert load_checkpoint(killed / "checkpoints" / "step-000001").step == 1  # the last checkpoint is intact
+
+    resumed = subprocess.run(_torchrun_train("--resume", str(killed)), env=env, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+
+    def steps(run: Path) -> dict[int, dict[str, object]]:
+        return {int(r["step"]): r for r in read_metrics(run / "metrics.jsonl") if m.REWARD_OUTCOME_MEAN in r}
+
+    want, got = steps(reference), steps(killed)
+    assert sorted(got) == [1, 2]
+    for key in (
+        m.REWARD_OUTCOME_MEAN,
+        m.REWARD_REASONING_MEAN,
+        m.POLICY_LOSS,
+        m.AWPO_ADVANTAGE_STD,
+        "train/grad_norm",
+    ):
+        a, b = want[2].get(key), got[2].get(key)
+        if isinstance(a, float) and isinstance(b, float):
+            assert math.isclose(a, b, rel_tol=1e-4, abs_tol=1e-6), key
+        else:
+            assert a == b, key
+    from safetensors.torch import load_file
+
+    final_a = load_file(str(reference / "checkpoints" / "step-000002" / "model.safetensors"))
+    final_b = load_file(str(killed / "checkpoints" / "step-000002" / "model.safetensors"))
+    for name, tensor in final_a.items():
+        assert torch.allclose(tensor, final_b[name], atol=1e-6), name
