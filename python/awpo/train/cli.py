@@ -26,6 +26,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
     check = sub.add_parser("check", help="check a config end to end in seconds before a long run")
     _config_arguments(check)
+    check.add_argument(
+        "--world-size", type=int, default=None, help="ranks of the planned torchrun job (default: $WORLD_SIZE or 1)"
+    )
+    check.add_argument(
+        "--device-memory-gib", type=float, default=None, help="memory of one rank's device (default: detected)"
+    )
     check.set_defaults(handler=run_check)
 
 
@@ -117,9 +123,13 @@ def run_check(args: argparse.Namespace) -> int:
     except ConfigError as err:
         print(f"awpo check: invalid config\n{err}", file=sys.stderr)
         return EXIT_USAGE
+    import os
+
     from awpo.train.check import run_checks
 
-    return EXIT_OK if run_checks(cfg) else EXIT_FAILED  # type: ignore[arg-type]
+    world_size = args.world_size or int(os.environ.get("WORLD_SIZE", "1"))
+    ok = run_checks(cfg, world_size=world_size, device_memory_gib=args.device_memory_gib)  # type: ignore[arg-type]
+    return EXIT_OK if ok else EXIT_FAILED
 
 
 def _config_of_run(path: Path) -> object:
