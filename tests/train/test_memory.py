@@ -107,3 +107,14 @@ def test_paper_preset_fits_one_80_gib_gpu_and_full_finetuning_does_not() -> None
     assert sharded.parts["optimizer (AdamW)"] + sharded.parts["gradients"] == pytest.approx(
         (estimate.parts["optimizer (AdamW)"] + estimate.parts["gradients"]) / 8
     )
+
+
+def test_eight_gpu_preset_fits_each_80_gib_gpu() -> None:
+    dims = ModelDims.from_hf_config(QWEN3_4B)
+    cfg = load_config(ROOT / "configs" / "paper_8gpu.yaml", [])
+    assert cfg.rollout.prompts_per_step % 8 == 0
+    estimate = estimate_memory(cfg, dims, world_size=8, device="cuda", device_bytes=80 * GIB)
+    fits, line = fit_message(estimate, 80 * GIB, "one GPU")
+    assert fits, line
+    # unsharded, the same preset would not fit
+    assert not fit_message(estimate_memory(cfg, dims, device="cuda", device_bytes=80 * GIB), 80 * GIB, "")[0]
