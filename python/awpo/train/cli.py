@@ -100,7 +100,13 @@ def _train(cfg: object, command: str, *, resume: str | None = None) -> int:
         except ConfigError as err:
             print(f"awpo {command}: invalid config\n{err}", file=sys.stderr)
             return EXIT_USAGE
-        trainer.train()
+        if ctx.launched:
+            # torchrun's failure summary then names the rank and its exception, not just an exit code
+            from torch.distributed.elastic.multiprocessing.errors import record
+
+            record(trainer.train)()
+        else:
+            trainer.train()
     finally:
         distributed.shutdown(ctx)
     return EXIT_OK
