@@ -239,3 +239,29 @@ def test_sigkill_of_one_rank_fails_the_job_and_resume_reproduces_the_next_step(
     final_b = load_file(str(killed / "checkpoints" / "step-000002" / "model.safetensors"))
     for name, tensor in final_a.items():
         assert torch.allclose(tensor, final_b[name], atol=1e-6), name
+
+
+def test_resume_at_another_world_size_loads_weights_and_optimizer_and_says_what_is_not_exact(
+    runs: tuple[Path, Path], tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    _, two = runs
+    source = two / f"run-{AGGREGATIONS[0]}"
+    run = tmp_path / "run"
+    overrides = [
+        *_worker_overrides(tiny_model_dir),
+        f"algo.loss.aggregation={AGGREGATIONS[0]}",
+        f"output.dir={run}",
+        "trainer.steps=2",
+    ]
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "1", "-m", "awpo", "train"]
+    done = subprocess.run(
+        [*cmd, "--resume", str(source / "checkpoints" / "step-000001"), *overrides],
+        env={**os.environ, "OMP_NUM_THREADS": "1", "COLUMNS": "300"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    log = " ".join((done.stdout + done.stderr).split())
+    assert "checkpoint written by 2 ranks, resumed on 1" in log
+    assert load_checkpoint(run / "checkpoints" / "step-000002").world_size == 1
