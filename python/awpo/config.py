@@ -67,6 +67,8 @@ class ModelConfig(_Section):
             `auto`: on for CUDA and for CPUs with AMX (bf16 tiles), where it roughly halves step time; `off`
             elsewhere (AVX512-BF16 alone is slower than fp32).
         gradient_checkpointing (`bool`, defaults to `False`): trade compute for activation memory (GPU).
+        cpu_offload (`bool`, defaults to `False`): under torchrun (FSDP2), keep the parameter shards,
+            gradients and optimizer state in host memory (slower; for models whose states do not fit).
         lora (`LoraConfig`, defaults to `LoraConfig()`): LoRA adapters (off by default).
     """
 
@@ -74,6 +76,7 @@ class ModelConfig(_Section):
     dtype: Literal["float32", "bfloat16"] = Field("float32", description="Dtype of the trained weights.")
     autocast: Literal["auto", "bf16", "off"] = Field("auto", description="bf16 autocast of forward passes.")
     gradient_checkpointing: bool = Field(False, description="Trade compute for activation memory.")
+    cpu_offload: bool = Field(False, description="FSDP2 under torchrun: shards and optimizer state in host memory.")
     lora: LoraConfig = Field(default_factory=LoraConfig, description="LoRA adapters (off by default).")
 
 

@@ -57,14 +57,26 @@ class LossNormalizer:
 
         `token_budget=None` takes the longest sequence's valid-token count in the batch.
         """
-        mask_list = [masks] if isinstance(masks, Tensor) else list(masks)
-        lengths = [mk.reshape(mk.shape[0], -1).to(torch.float64).sum(-1) for mk in mask_list if mk.numel() > 0]
-        all_lengths = torch.cat(lengths) if lengths else torch.zeros(0, dtype=torch.float64)  # (B_total,)
-        n_tokens = float(all_lengths.sum())
-        n_seqs = float((all_lengths > 0).sum())
-        longest = float(all_lengths.max()) if all_lengths.numel() else 0.0
+        return cls.from_counts(*mask_counts(masks), token_budget=token_budget)
+
+    @classmethod
+    def from_counts(
+        cls, n_tokens: float, n_seqs: float, longest: float, token_budget: int | None = None
+    ) -> LossNormalizer:
+        """From the counts of `mask_counts`, e.g. summed (tokens, sequences) and maximised (longest)
+        over the ranks of a data-parallel step, so every rank divides by the global batch's counts."""
         budget = float(token_budget) if token_budget is not None else longest
         return cls(n_tokens=max(n_tokens, 1.0), n_seqs=max(n_seqs, 1.0), token_budget=max(budget, 1.0))
+
+
+def mask_counts(masks: Tensor | Sequence[Tensor]) -> tuple[float, float, float]:
+    """(valid tokens, sequences with a valid token, the longest sequence's valid tokens) of loss masks:
+    one (B, T) tensor or one per micro-batch."""
+    mask_list = [masks] if isinstance(masks, Tensor) else list(masks)
+    lengths = [mk.reshape(mk.shape[0], -1).to(torch.float64).sum(-1) for mk in mask_list if mk.numel() > 0]
+    all_lengths = torch.cat(lengths) if lengths else torch.zeros(0, dtype=torch.float64)  # (B_total,)
+    longest = float(all_lengths.max()) if all_lengths.numel() else 0.0
+    return float(all_lengths.sum()), float((all_lengths > 0).sum()), longest
 
 
 @dataclass(frozen=True)

@@ -46,8 +46,15 @@ class _Checks:
         self.results.append(CheckResult(name, ok, time.perf_counter() - start, detail))
 
 
-def run_checks(cfg: TrainConfig, console: Console | None = None) -> bool:
-    """Run every check of `cfg`; print the report; True when all passed."""
+def run_checks(
+    cfg: TrainConfig,
+    console: Console | None = None,
+    *,
+    world_size: int = 1,
+    device_memory_gib: float | None = None,
+) -> bool:
+    """Run every check of `cfg`; print the report; True when all passed. The memory estimate is per rank
+    of a `world_size`-rank job, against `device_memory_gib` (default: this GPU, else this host's RAM)."""
     console = console or Console()
     checks = _Checks()
     ctx = checks.context
@@ -154,23 +161,18 @@ def run_checks(cfg: TrainConfig, console: Console | None = None) -> bool:
         return f"rollout engine: {chosen}" + ("" if ok or wanted == "hf" else f" (vllm unavailable: {why})")
 
     def memory() -> str:
-        n = sum(p.numel() for p in ctx["model"].parameters())
-        weight_bytes = 2 if cfg.model.dtype == "bfloat16" else 4
-        trainable = n if not cfg.model.lora.enabled else n * 0.01
-        # weights + grads + AdamW moments (fp32) + a frozen judge/reference copy when local
-        total = n * weight_bytes + trainable * (4 + 8)
-        if cfg.judge.backend == "hf":
-            total += n * 4
-        if cfg.algo.loss.beta > 0:
-            total += n * weight_bytes
-        vocab = int(ctx["model"].config.vocab_size)
-        tokens = cfg.trainer.micro_batch_size * cfg.rollout.loop.max_total_tokens
-        activations = tokens * vocab * 4 * 2  # logits and their grad dominate for small models
-        gib = 2**30
-        return (
-            f"~{(total + activations) / gib:.1f} GiB "
-            f"(weights+optimizer {total / gib:.1f}, logits {activations / gib:.1f})"
+        from awpo.train.memory import ModelDims, estimate_memory, fit_message
+
+        policy = ModelDims.from_hf_config(ctx["model"].config, sum(p.numel() for p in ctx["model"].parameters()))
+        judge_dims = _judge_dims(cfg)
+        device, capacity, where = _device_capacity(device_memory_gib)
+        estimate = estimate_memory(
+            cfg, policy, world_size=world_size, device=device, device_bytes=capacity, judge=judge_dims
         )
+        ok, line = fit_message(estimate, capacity, where)
+        if not ok:
+            raise AssertionError(line)
+        return line
 
     checks.run("config", lambda: f"valid ({len(json.dumps(cfg.model_dump(mode='json')))} bytes)")
     checks.run("model and tokenizer", model)
@@ -194,3 +196,29 @@ def run_checks(cfg: TrainConfig, console: Console | None = None) -> bool:
     if "drift" in ctx:
         console.print(ctx["drift"])
     return all(r.ok for r in checks.results)
+
+
+def _device_capacity(device_memory_gib: float | None) -> tuple[str, float, str]:
+    """(device type, capacity in bytes, its name) of what one rank trains on."""
+    import os
+
+    import torch
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device_memory_gib is not None:
+        return device, device_memory_gib * 2**30, f"the given {device_memory_gib:g} GiB {device}"
+    if device == "cuda":
+        return device, float(torch.cuda.get_device_properties(0).total_memory), "this GPU"
+    return device, float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")), "this host's RAM"
+
+
+def _judge_dims(cfg: TrainConfig) -> Any:
+    """The local judge's dimensions (None: remote, or the policy's own model)."""
+    if cfg.judge.backend != "hf" or cfg.judge.model is None:
+        return None
+    from transformers import AutoConfig
+
+    from awpo.rollout.model import resolve_model_dir
+    from awpo.train.memory import ModelDims
+
+    return ModelDims.from_hf_config(AutoConfig.from_pretrained(str(resolve_model_dir(cfg.judge.model))))

@@ -5,6 +5,11 @@ Layout of `<output_dir>/checkpoints/step-000042/`:
 - `trainer_state.json`: step, data position, config, metrics so far, RNG states, file manifest;
 - `training_state.pt`: optimizer and LR-scheduler state dicts.
 
+Under torchrun (`save_sharded`) the model directory is the full model, gathered and written by rank 0,
+the optimizer state is sharded with `torch.distributed.checkpoint` in `sharded/` (each rank writes its
+shards; it loads back at any world size), each rank's RNG state is `rng/rank-NNNNN.json`, and
+`trainer_state.json` records the world size. The directory must be on a filesystem every rank sees.
+
 A checkpoint is written into a hidden temporary directory and renamed into place only when every
 file is on disk, so a run killed mid-save never leaves a half checkpoint behind. On resume, a
 checkpoint whose manifest does not match its files is skipped with a warning and the previous one
@@ -21,17 +26,22 @@ import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from awpo.errors import AwpoError
 
+if TYPE_CHECKING:
+    from awpo.train.distributed import DistContext
+
 logger = logging.getLogger(__name__)
 
 STATE_FILE = "trainer_state.json"
 TENSORS_FILE = "training_state.pt"
+SHARDED_DIR = "sharded"
+RNG_DIR = "rng"
 _STEP_DIR = re.compile(r"^step-(\d+)$")
 FORMAT_VERSION = 1
 
@@ -93,6 +103,21 @@ class Checkpoint:
     path: Path
     step: int
     state: TrainerState
+    world_size: int = 1
+    """Ranks of the run that wrote it (1 without torchrun)."""
+
+    @property
+    def sharded(self) -> bool:
+        """Written under torchrun: optimizer state in `sharded/`, RNG per rank in `rng/`."""
+        return (self.path / SHARDED_DIR).is_dir()
+
+    def rank_rng(self, rank: int) -> dict[str, Any] | None:
+        """Rank `rank`'s RNG states, when the checkpoint has them."""
+        path = self.path / RNG_DIR / f"rank-{rank:05d}.json"
+        if not path.exists():
+            return None
+        state: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return state
 
     def load_training_tensors(self) -> dict[str, Any]:
         """Optimizer and scheduler state dicts (`{"optimizer": ..., "scheduler": ...}`)."""
@@ -125,10 +150,7 @@ class CheckpointManager:
         """Write checkpoint `step` atomically and prune old ones; returns its directory."""
         self.root.mkdir(parents=True, exist_ok=True)
         final = self.root / f"step-{step:06d}"
-        tmp = self.root / f".tmp-step-{step:06d}-{os.getpid()}"
-        if tmp.exists():
-            shutil.rmtree(tmp)
-        tmp.mkdir()
+        tmp = self._fresh_tmp(step, os.getpid())
         model.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
         tensors = {
@@ -136,10 +158,69 @@ class CheckpointManager:
             "scheduler": scheduler.state_dict() if scheduler is not None else None,
         }
         torch.save(tensors, tmp / TENSORS_FILE)
+        return self._commit(tmp, final, step, state, world_size=1)
+
+    def save_sharded(
+        self,
+        step: int,
+        *,
+        model: Any,
+        tokenizer: Any,
+        state: TrainerState,
+        optimizer: torch.optim.Optimizer,
+        scheduler: Any | None,
+        ctx: DistContext,
+    ) -> Path:
+        """`save` for an FSDP2 job: every rank calls it. Rank 0 writes the full HF model (gathered to its
+        CPU), every rank its optimizer shards and RNG state; rank 0 then renames the directory into place."""
+        from torch.distributed.checkpoint.state_dict import (
+            StateDictOptions,
+            get_model_state_dict,
+            get_optimizer_state_dict,
+        )
+        from torch.distributed.checkpoint.state_dict_saver import save as dcp_save
+
+        final = self.root / f"step-{step:06d}"
+        tmp = self.root / f".tmp-step-{step:06d}-{ctx.broadcast(os.getpid())}"
+        if ctx.is_main:
+            self.root.mkdir(parents=True, exist_ok=True)
+            self._fresh_tmp(step, int(tmp.name.rsplit("-", 1)[-1]))
+        ctx.barrier()
+        full = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+        if ctx.is_main:
+            model.save_pretrained(tmp, state_dict=full, safe_serialization=True)
+            tokenizer.save_pretrained(tmp)
+            torch.save(
+                {"optimizer": None, "scheduler": scheduler.state_dict() if scheduler else None}, tmp / TENSORS_FILE
+            )
+        del full
+        dcp_save({"optimizer": get_optimizer_state_dict(model, optimizer)}, checkpoint_id=str(tmp / SHARDED_DIR))
+        (tmp / RNG_DIR).mkdir(exist_ok=True)
+        rng_file = tmp / RNG_DIR / f"rank-{ctx.rank:05d}.json"
+        rng_file.write_text(json.dumps(capture_rng()), encoding="utf-8")
+        ctx.barrier()
+        if ctx.is_main:
+            self._commit(tmp, final, step, state, world_size=ctx.world_size)
+        else:
+            state.step = step
+        ctx.barrier()
+        return final
+
+    def _fresh_tmp(self, step: int, pid: int) -> Path:
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = self.root / f".tmp-step-{step:06d}-{pid}"
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir()
+        return tmp
+
+    def _commit(self, tmp: Path, final: Path, step: int, state: TrainerState, *, world_size: int) -> Path:
+        """Write the state file with the manifest of what is in `tmp`, then rename it into place."""
         state.step = step
         body = {
             "format_version": FORMAT_VERSION,
             "step": state.step,
+            "world_size": world_size,
             "data_position": state.data_position,
             "config": state.config,
             "metrics_history": state.metrics_history,
@@ -204,7 +285,21 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         config=body.get("config", {}),
         rng=body.get("rng", {}),
     )
-    return Checkpoint(path=path, step=state.step, state=state)
+    return Checkpoint(path=path, step=state.step, state=state, world_size=int(body.get("world_size", 1)))
+
+
+def load_sharded_optimizer(checkpoint: Checkpoint, model: Any, optimizer: torch.optim.Optimizer) -> None:
+    """Load the optimizer shards of a `save_sharded` checkpoint into an FSDP2 job of any world size
+    (`torch.distributed.checkpoint` reshards); every rank calls it."""
+    from torch.distributed.checkpoint.state_dict import get_optimizer_state_dict, set_optimizer_state_dict
+    from torch.distributed.checkpoint.state_dict_loader import load as dcp_load
+
+    target = {"optimizer": get_optimizer_state_dict(model, optimizer)}
+    try:
+        dcp_load(target, checkpoint_id=str(checkpoint.path / SHARDED_DIR))
+    except Exception as err:  # DCP raises several types for missing or mismatched shards
+        raise CheckpointError(f"{checkpoint.path / SHARDED_DIR}: cannot load optimizer shards: {err}") from err
+    set_optimizer_state_dict(model, optimizer, target["optimizer"])
 
 
 def _manifest(directory: Path, exclude: set[str] | None = None) -> dict[str, int]:

@@ -28,6 +28,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
     check = sub.add_parser("check", help="check a config end to end in seconds before a long run")
     _config_arguments(check)
+    check.add_argument(
+        "--world-size", type=int, default=None, help="ranks of the planned torchrun job (default: $WORLD_SIZE or 1)"
+    )
+    check.add_argument(
+        "--device-memory-gib", type=float, default=None, help="memory of one rank's device (default: detected)"
+    )
     check.set_defaults(handler=run_check)
 
 
@@ -55,10 +61,14 @@ def _split(args: argparse.Namespace) -> tuple[str | None, list[str]]:
 
 
 def _setup_logging(verbose: bool) -> None:
+    import os
+
     from rich.logging import RichHandler
 
+    # under torchrun only rank 0 reports progress; the other ranks say only what goes wrong
+    quiet_rank = os.environ.get("RANK", "0") != "0"
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
+        level=logging.WARNING if quiet_rank else logging.DEBUG if verbose else logging.INFO,
         format="%(message)s",
         datefmt="%H:%M:%S",
         handlers=[RichHandler(show_path=False, rich_tracebacks=False)],
@@ -85,12 +95,37 @@ def run_train(args: argparse.Namespace) -> int:
     except ConfigError as err:
         print(f"awpo train: invalid config\n{err}", file=sys.stderr)
         return EXIT_USAGE
-    if not _run_dir_ready(cfg, args, "awpo train"):
-        return EXIT_USAGE
+    return _train(cfg, args, "awpo train")
+
+
+def _train(cfg: object, args: argparse.Namespace, command: str) -> int:
+    """Join the torchrun job when there is one, make the run directory safe, build the trainer, train,
+    leave the job."""
+    from awpo.train import distributed
     from awpo.train.trainer import Trainer
 
-    trainer = Trainer(cfg, resume=args.resume)  # type: ignore[arg-type]
-    trainer.train()
+    ctx = distributed.init_distributed()
+    try:
+        # rank 0 alone checks (and with --overwrite cleans) the shared run directory; every rank obeys
+        refusal = ctx.broadcast(_run_dir_refusal(cfg, args, command) if ctx.rank == 0 else None)
+        if refusal is not None:
+            print(refusal, file=sys.stderr)
+            return EXIT_USAGE
+        resume = getattr(args, "resume", None)
+        try:
+            trainer = Trainer(cfg, resume=resume, dist_ctx=ctx)  # type: ignore[arg-type]
+        except ConfigError as err:
+            print(f"{command}: invalid config\n{err}", file=sys.stderr)
+            return EXIT_USAGE
+        if ctx.launched:
+            # torchrun's failure summary then names the rank and its exception, not just an exit code
+            from torch.distributed.elastic.multiprocessing.errors import record
+
+            record(trainer.train)()
+        else:
+            trainer.train()
+    finally:
+        distributed.shutdown(ctx)
     return EXIT_OK
 
 
@@ -101,16 +136,12 @@ def run_sft(args: argparse.Namespace) -> int:
     except ConfigError as err:
         print(f"awpo sft: invalid config\n{err}", file=sys.stderr)
         return EXIT_USAGE
-    if not _run_dir_ready(cfg, args, "awpo sft"):
-        return EXIT_USAGE
-    from awpo.train.trainer import Trainer
-
-    Trainer(cfg).train()  # type: ignore[arg-type]
-    return EXIT_OK
+    return _train(cfg, args, "awpo sft")
 
 
-def _run_dir_ready(cfg: object, args: argparse.Namespace, command: str) -> bool:
-    """Whether the run may start in `output.dir` (a fresh run never mixes with a previous one's files)."""
+def _run_dir_refusal(cfg: object, args: argparse.Namespace, command: str) -> str | None:
+    """Why the run may not start in `output.dir` (a fresh run never mixes with a previous one's files);
+    None when it may."""
     from awpo.config import TrainConfig
     from awpo.train.run_dir import RunDirError, prepare_run_dir
 
@@ -121,9 +152,8 @@ def _run_dir_ready(cfg: object, args: argparse.Namespace, command: str) -> bool:
             cfg.output.dir, resume=getattr(args, "resume", None) is not None, overwrite=args.overwrite, command=command
         )
     except RunDirError as err:
-        print(str(err), file=sys.stderr)
-        return False
-    return True
+        return str(err)
+    return None
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -133,9 +163,13 @@ def run_check(args: argparse.Namespace) -> int:
     except ConfigError as err:
         print(f"awpo check: invalid config\n{err}", file=sys.stderr)
         return EXIT_USAGE
+    import os
+
     from awpo.train.check import run_checks
 
-    return EXIT_OK if run_checks(cfg) else EXIT_FAILED  # type: ignore[arg-type]
+    world_size = args.world_size or int(os.environ.get("WORLD_SIZE", "1"))
+    ok = run_checks(cfg, world_size=world_size, device_memory_gib=args.device_memory_gib)  # type: ignore[arg-type]
+    return EXIT_OK if ok else EXIT_FAILED
 
 
 def _config_of_run(path: Path) -> object:

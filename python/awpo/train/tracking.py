@@ -99,6 +99,20 @@ class MetricsTracker:
             self._wandb.finish()
 
 
+class NullTracker:
+    """The tracker of ranks other than 0 under torchrun: metrics are reduced across ranks and written by
+    rank 0 alone (`awpo.train.distributed.reduce_metrics`)."""
+
+    def __init__(self, output_dir: str | Path) -> None:
+        self.path = Path(output_dir) / METRICS_FILE
+
+    def log(self, step: int, metrics: dict[str, float]) -> None:
+        """Nothing: rank 0 writes."""
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
 def read_metrics(path: str | Path) -> list[dict[str, Any]]:
     """The records of a metrics JSONL file; a torn last line (a killed run) is ignored."""
     records = []

@@ -33,9 +33,10 @@ import torch
 
 from awpo import metric_names as m
 from awpo.algo.advantages import AdvantageBatch, advantages, uniform_offsets
-from awpo.algo.loss import LossNormalizer, policy_loss
+from awpo.algo.loss import policy_loss
 from awpo.config import TrainConfig
 from awpo.data.schema import Task
+from awpo.errors import ConfigError
 from awpo.hardware import cpu_has_amx_bf16
 from awpo.rewards.judge import Judge
 from awpo.rollout.factory import make_engine
@@ -45,13 +46,22 @@ from awpo.rollout.render import Renderer
 from awpo.rollout.tools import SandboxTools
 from awpo.tools.builtin import all_tools
 from awpo.tools.sandbox import Sandbox
-from awpo.train.checkpoint import CheckpointManager, TrainerState, capture_rng, load_checkpoint, restore_rng
+from awpo.train import distributed as dp
+from awpo.train.checkpoint import (
+    Checkpoint,
+    CheckpointManager,
+    TrainerState,
+    capture_rng,
+    load_checkpoint,
+    load_sharded_optimizer,
+    restore_rng,
+)
 from awpo.train.report import plot_curves, print_table, summary_table, time_split, time_split_table
 from awpo.train.scoring import exact_call_correct, judge_items, score_outcomes
 from awpo.train.sequences import SequenceBatch, micro_batches, pack, token_logprobs, update_mode
 from awpo.train.sft import SftProgress, build_examples, make_sft_optimizer, run_sft
 from awpo.train.tasks import TaskSampler, drop_overlong, load_eval_tasks, load_train_tasks
-from awpo.train.tracking import MetricsBuffer, MetricsTracker
+from awpo.train.tracking import MetricsBuffer, MetricsTracker, NullTracker
 
 logger = logging.getLogger("awpo.train")
 
@@ -115,47 +125,84 @@ class _StopRequest:
 
 
 class Trainer:
-    """Builds every component from a `TrainConfig` and runs warm-up, AWPO steps and evaluations."""
+    """Builds every component from a `TrainConfig` and runs warm-up, AWPO steps and evaluations.
 
-    def __init__(self, cfg: TrainConfig, *, resume: str | Path | None = None) -> None:
+    Under torchrun (`awpo.train.distributed`) there is one per rank: each rolls out its share of the
+    step's prompts with its own engine, and all ranks update one FSDP2-sharded policy."""
+
+    def __init__(
+        self, cfg: TrainConfig, *, resume: str | Path | None = None, dist_ctx: dp.DistContext | None = None
+    ) -> None:
         self.cfg = cfg
+        self.dist = dist_ctx if dist_ctx is not None else dp.init_distributed()
+        _check_distributed_config(cfg, self.dist)
         self.out_dir = Path(cfg.output.dir)
-        if cfg.trainer.torch_threads:
-            torch.set_num_threads(cfg.trainer.torch_threads)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.checkpoints = CheckpointManager(self.out_dir / "checkpoints", keep_last=cfg.output.keep_last)
         checkpoint = self._find_checkpoint(resume)
         self.state = checkpoint.state if checkpoint is not None else TrainerState(config=cfg.model_dump(mode="json"))
-        torch.manual_seed(cfg.trainer.seed)
-        np.random.seed(cfg.trainer.seed % 2**32)
-        self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        self.seed = dp.rank_seed(cfg.trainer.seed, self.dist.rank)
+        _seed_everything(self.seed, cfg.trainer.torch_threads)
+        self.device = self.dist.device
+        weights_dir = self._load_policy(checkpoint)
+        self._build_rollout(weights_dir)
+        self._build_judge_and_reference()
+        self._load_tasks()
+        self._build_optimizer()
+        if checkpoint is not None:
+            self._restore_training_state(checkpoint)
+        self.resumed_step = checkpoint.step if checkpoint is not None else None
+        self.tracker: MetricsTracker | NullTracker = (
+            MetricsTracker(
+                self.out_dir,
+                tensorboard=cfg.output.tensorboard,
+                wandb_project=cfg.output.wandb_project,
+                run_name=self.out_dir.name,
+                config=cfg.model_dump(mode="json"),
+                resume_step=self.resumed_step,
+            )
+            if self.dist.is_main
+            else NullTracker(self.out_dir)
+        )
+        self.buffer = MetricsBuffer()
 
-        # --- model: the policy (from the checkpoint on resume) ---
+    def _load_policy(self, checkpoint: Checkpoint | None) -> str:
+        """The policy (from the checkpoint on resume), its tokenizer and renderer; returns the directory
+        its weights came from (what a separate rollout engine loads)."""
+        cfg = self.cfg
         self.source_dir = str(resolve_model_dir(cfg.model.name_or_path))
         weights_dir = (
             str(checkpoint.path) if checkpoint is not None and not cfg.model.lora.enabled else self.source_dir
         )
-        dtype = torch.bfloat16 if cfg.model.dtype == "bfloat16" else torch.float32
-        self.model, self.tokenizer = load_model(weights_dir, dtype=dtype, device=self.device)
+        self.dtype = torch.bfloat16 if cfg.model.dtype == "bfloat16" else torch.float32
+        self.model, self.tokenizer = load_model(weights_dir, dtype=self.dtype, device=self.device)
         if cfg.model.lora.enabled:
             self.model = _with_lora(self.model, cfg, checkpoint.path if checkpoint is not None else None)
         if cfg.model.gradient_checkpointing:
             self.model.gradient_checkpointing_enable()
         update_mode(self.model)  # no dropout: updates are deterministic, so resume is exact
+        if self.dist.launched:
+            dp.shard_model(self.model, self.dist, cpu_offload=cfg.model.cpu_offload)
         self.autocast = resolve_autocast(cfg.model.autocast, self.device)
         self.pad_id = int(self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0)
         self.renderer = Renderer(self.tokenizer)
+        return weights_dir
 
-        # --- tools, rollout engine and loops ---
+    def _build_rollout(self, weights_dir: str) -> None:
+        """The tool sandbox, the rollout engine and the training and evaluation loops."""
+        cfg = self.cfg
         self.sandbox = Sandbox(all_tools(), config=cfg.tools)
         tools = SandboxTools(self.sandbox)
-        self.engine = make_engine(
-            cfg.rollout.engine,
-            weights_dir,
-            model=self.model,
-            tokenizer=self.tokenizer,
-            vllm_kwargs=dict(cfg.rollout.vllm),
-        )
+        if self.dist.launched:
+            self.engine = self._rank_engine(weights_dir)
+        else:
+            self.engine = make_engine(
+                cfg.rollout.engine,
+                weights_dir,
+                model=self.model,
+                tokenizer=self.tokenizer,
+                vllm_kwargs=dict(cfg.rollout.vllm),
+            )
         self.engine_shares_policy = getattr(self.engine, "model", None) is self.model
         if not self.engine_shares_policy and cfg.model.lora.enabled:
             self._sync_weights()  # the engine loaded the base weights; the adapter must reach it
@@ -165,15 +212,34 @@ class Trainer:
         )
         self.eval_loop = RolloutLoop(self.engine, self.renderer, tools, eval_loop_cfg)
 
-        # --- judge and the optional reference model ---
+    def _rank_engine(self, weights_dir: str) -> Any:
+        """This rank's own rollout engine with a full copy of the weights (the policy is sharded, and
+        ranks generate different lengths, so it cannot sample from the policy). vLLM joins the job's
+        process group (`external_launcher`, as TRL's colocate mode); on the CPU `auto` is `hf`."""
+        cfg = self.cfg
+        kind = cfg.rollout.engine
+        if kind == "auto" and self.device.type != "cuda":
+            logger.info("rollout engine: 'hf' on each rank (vLLM per rank under torchrun needs GPUs)")
+            kind = "hf"
+        if kind == "hf":
+            model, _ = load_model(weights_dir, dtype=self.dtype, device=self.device)
+            return make_engine("hf", weights_dir, model=model, tokenizer=self.tokenizer)
+        vllm_kwargs = {"distributed_executor_backend": "external_launcher", "seed": self.seed, **cfg.rollout.vllm}
+        return make_engine(kind, weights_dir, vllm_kwargs=vllm_kwargs)
+
+    def _build_judge_and_reference(self) -> None:
+        """The reasoning judge and, when the loss has a KL term, the frozen reference model."""
+        cfg = self.cfg
         self.judge = Judge.from_config(cfg.judge)
         self.overlap_judge = cfg.judge.backend != "hf" or self.device.type == "cuda"
         self.reference: torch.nn.Module | None = None
         if cfg.algo.loss.beta > 0:
-            self.reference, _ = load_model(self.source_dir, dtype=dtype, device=self.device)
+            self.reference, _ = load_model(self.source_dir, dtype=self.dtype, device=self.device)
             self.reference.requires_grad_(False)
 
-        # --- data ---
+    def _load_tasks(self) -> None:
+        """Training tasks (too-long prompts left out), held-out tasks and the training-task sampler."""
+        cfg = self.cfg
         self.train_tasks = drop_overlong(
             load_train_tasks(cfg.data),
             lambda t: len(self.renderer.prompt_ids(t.messages, t.tools)),
@@ -181,43 +247,60 @@ class Trainer:
         )
         self.eval_tasks = load_eval_tasks(cfg.data)
         self.tasks_by_id: dict[str, Task] = {t.id: t for t in self.train_tasks + self.eval_tasks}
-        self.sampler = TaskSampler(self.train_tasks, cfg.trainer.seed)
+        self.sampler = TaskSampler(self.train_tasks, cfg.trainer.seed)  # the same global order on every rank
 
-        # --- optimizer and schedule ---
+    def _build_optimizer(self) -> None:
+        """AdamW over the trainable parameters and its LR schedule over every update of the run."""
+        opt = self.cfg.trainer
         self.params = [p for p in self.model.parameters() if p.requires_grad]
         self._warmup_optimizer_state: dict[str, Any] | None = None
-        opt = cfg.trainer
         self.optimizer = torch.optim.AdamW(self.params, lr=opt.lr, betas=opt.betas, weight_decay=opt.weight_decay)
-        batch = cfg.rollout.prompts_per_step * cfg.rollout.group_size
+        batch = self.cfg.rollout.prompts_per_step * self.cfg.rollout.group_size
         self.total_updates = max(1, opt.steps * opt.ppo_epochs * (batch // opt.minibatch_size))
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
 
-        if checkpoint is not None:
-            tensors = checkpoint.load_training_tensors()
-            if "warmup_progress" in self.state.data_position:
-                # stopped during the warm-up: the optimizer slot holds the warm-up's AdamW state
-                self._warmup_optimizer_state = tensors.get("optimizer")
-            elif tensors.get("optimizer"):
-                self.optimizer.load_state_dict(tensors["optimizer"])
-            if tensors.get("scheduler"):
-                self.scheduler.load_state_dict(tensors["scheduler"])
-            self.sampler.load_state(self.state.data_position.get("sampler", self.sampler.state()))
-            if self.state.rng:
-                restore_rng(self.state.rng)
-            logger.info("resumed from %s (step %d)", checkpoint.path, checkpoint.step)
-        self.resumed_step = checkpoint.step if checkpoint is not None else None
-        self.tracker = MetricsTracker(
-            self.out_dir,
-            tensorboard=cfg.output.tensorboard,
-            wandb_project=cfg.output.wandb_project,
-            run_name=self.out_dir.name,
-            config=cfg.model_dump(mode="json"),
-            resume_step=self.resumed_step,
-        )
-        self.buffer = MetricsBuffer()
+    def _restore_training_state(self, checkpoint: Checkpoint) -> None:
+        """Optimizer, schedule, data position and RNG states of the checkpoint being resumed."""
+        tensors = checkpoint.load_training_tensors()
+        if self.dist.launched or checkpoint.sharded:
+            self._restore_sharded(checkpoint)
+        elif "warmup_progress" in self.state.data_position:
+            # stopped during the warm-up: the optimizer slot holds the warm-up's AdamW state
+            self._warmup_optimizer_state = tensors.get("optimizer")
+        elif tensors.get("optimizer"):
+            self.optimizer.load_state_dict(tensors["optimizer"])
+        if tensors.get("scheduler"):
+            self.scheduler.load_state_dict(tensors["scheduler"])
+        self.sampler.load_state(self.state.data_position.get("sampler", self.sampler.state()))
+        if self.state.rng and not checkpoint.sharded:
+            restore_rng(self.state.rng)
+        logger.info("resumed from %s (step %d)", checkpoint.path, checkpoint.step)
+
+    def _restore_sharded(self, checkpoint: Checkpoint) -> None:
+        """Optimizer state (resharded to this world size) and this rank's RNG from a torchrun checkpoint;
+        says what is not exact when the world size changed or the checkpoint's format differs."""
+        if not (self.dist.launched and checkpoint.sharded):
+            logger.warning(
+                "resume: %s was written %s torchrun: the weights load, the optimizer state starts afresh and "
+                "the sampling RNG differs, so the run does not continue exactly",
+                checkpoint.path,
+                "under" if checkpoint.sharded else "without",
+            )
+            return
+        load_sharded_optimizer(checkpoint, self.model, self.optimizer)
+        rng = checkpoint.rank_rng(self.dist.rank) if checkpoint.world_size == self.dist.world_size else None
+        if rng is not None:
+            restore_rng(rng)
+        else:
+            logger.warning(
+                "resume: checkpoint written by %d ranks, resumed on %d: weights, optimizer, schedule and data "
+                "position are exact; the per-rank sampling RNG and the split of prompts across ranks are not",
+                checkpoint.world_size,
+                self.dist.world_size,
+            )
 
     # ------------------------------------------------------------------------------------------
-    def _find_checkpoint(self, resume: str | Path | None) -> Any:
+    def _find_checkpoint(self, resume: str | Path | None) -> Checkpoint | None:
         if resume is None:
             return None
         path = Path(resume)
@@ -272,10 +355,11 @@ class Trainer:
                     self.evaluate(step=step)
                 if last and cfg.eval.at_start:
                     evals["after AWPO"] = self.evaluate(step=step, label="after AWPO")
-                if step % cfg.output.save_every == 0 or last or stop.requested:
+                stop_now = self.dist.any(stop.requested)  # a signal that reached one rank stops them all
+                if step % cfg.output.save_every == 0 or last or stop_now:
                     saved = step
                     self.save(step, evals)
-                if stop.requested:
+                if stop_now:
                     logger.warning("stopped after step %d; resume with --resume %s", step, self.out_dir)
                     break
             if saved is None:  # no AWPO step ran (e.g. `awpo sft`): keep the warm-up's result
@@ -340,10 +424,10 @@ class Trainer:
         cfg = self.cfg
         step_start = time.perf_counter()
         timer = StepTimer()
-        tasks = self.sampler.next(cfg.rollout.prompts_per_step)
+        tasks = dp.rank_prompts(self.sampler.next(cfg.rollout.prompts_per_step), self.dist)
         group = cfg.rollout.group_size
         with timer("rollout"):
-            trajectories = self.loop.run(tasks, samples_per_task=group, seed=cfg.trainer.seed * 100_003 + step)
+            trajectories = self.loop.run(tasks, samples_per_task=group, seed=self.seed * 100_003 + step)
         loop_stats = self.loop.stats
         timer.seconds["tools"] = loop_stats.tools_s
 
@@ -391,7 +475,7 @@ class Trainer:
         for stage, seconds in timer.seconds.items():
             values[m.time_stage(stage)] = seconds
         values[m.TIME_STEP] = time.perf_counter() - step_start
-        self.buffer.update(values)
+        self.buffer.update(dp.reduce_metrics(values, self.dist))
         flushed = self.buffer.flush()
         self.tracker.log(step, flushed)
         self.state.step = step
@@ -443,7 +527,10 @@ class Trainer:
         if logp_old is None and not self.single_update:
             raise ValueError("old log-probabilities are needed when a step makes several updates")
         old_seen = logp_old if logp_old is not None else torch.zeros(batch.mask.shape, dtype=torch.float32)
-        n = batch.input_ids.shape[0]
+        n_local = batch.input_ids.shape[0]
+        n = n_local * self.dist.world_size  # rank r holds rows [r * n_local, (r + 1) * n_local) of the step
+        # FSDP averages gradients over ranks; each rank's loss is its share of the global loss (§5)
+        backward_scale = float(self.dist.world_size)
         advantage = torch.as_tensor(adv.advantage, dtype=torch.float32)  # (B,)
         share = torch.as_tensor(adv.reasoning_share, dtype=torch.float32)  # (B,)
         pass_sampler = not self.engine_shares_policy and cfg.algo.loss.tis != "off"
@@ -460,13 +547,26 @@ class Trainer:
                 # Rows come task by task, so sorting puts a group's samples of one prompt in the same
                 # micro-batch, where the prompt's forward runs once (`token_logprobs`). Which rows share a
                 # micro-batch does not change the accumulated gradient.
-                minibatch = sorted(order[start : start + cfg.trainer.minibatch_size])
-                micro = list(micro_batches(minibatch, cfg.trainer.micro_batch_size))
-                subs = [batch.rows(rows) for rows in micro]
-                norm = LossNormalizer.from_masks([s.mask for s in subs], token_budget=cfg.algo.loss.token_budget)
+                micro = dp.local_micro_batches(
+                    order[start : start + cfg.trainer.minibatch_size],
+                    n_local=n_local,
+                    micro_batch_size=cfg.trainer.micro_batch_size,
+                    ctx=self.dist,
+                )
+                # an empty micro-batch (this rank has fewer rows of the minibatch than another) runs a
+                # zero-weight pass on row 0: every rank must run the same FSDP forwards and backwards
+                subs = [batch.rows(rows or [0]) for rows in micro]
+                norm = dp.global_normalizer(
+                    [s.mask for rows, s in zip(micro, subs, strict=True) if rows],
+                    cfg.algo.loss.token_budget,
+                    self.dist,
+                )
                 self.optimizer.zero_grad(set_to_none=True)
                 losses.append(0.0)
                 for rows, sub in zip(micro, subs, strict=True):
+                    if not rows:
+                        (token_logprobs(self.model, sub, autocast=self.autocast).sum() * 0.0).backward()
+                        continue
                     width = sub.mask.shape[1]
                     logp = token_logprobs(self.model, sub, autocast=self.autocast)  # (b, T-1)
                     dev = logp.device
@@ -486,20 +586,20 @@ class Trainer:
                         logp_ref=logp_ref[rows, :width].to(dev) if logp_ref is not None else None,
                         logp_sampler=sub.sampler_logprobs.to(dev) if pass_sampler else None,
                     )
-                    out.loss.backward()
+                    (out.loss * backward_scale).backward()
                     losses[-1] += float(out.loss.detach())
                     for name, value in out.metrics.items():
                         if math.isfinite(value):
                             totals[name] = totals.get(name, 0.0) + value * out.n_tokens
                             weights[name] = weights.get(name, 0.0) + out.n_tokens
-                grads_finite = all(p.grad is None or bool(torch.isfinite(p.grad).all()) for p in self.params)
-                if not grads_finite:
+                if not dp.grads_finite(self.params, self.dist):
                     skipped += 1
                     logger.warning("step %d: non-finite gradients; this minibatch's update is skipped", step)
                     self.optimizer.zero_grad(set_to_none=True)
                     continue
                 if cfg.trainer.max_grad_norm > 0:
-                    grad_norms.append(float(torch.nn.utils.clip_grad_norm_(self.params, cfg.trainer.max_grad_norm)))
+                    norm_total = torch.nn.utils.clip_grad_norm_(self.params, cfg.trainer.max_grad_norm)
+                    grad_norms.append(float(dp.full_tensor(norm_total)))
                 self.optimizer.step()
                 self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)
@@ -514,6 +614,10 @@ class Trainer:
         if self.engine_shares_policy:
             return
         model: Any = self.model
+        if self.dist.launched:  # gathered one parameter at a time; every rank takes part
+            for bucket in dp.stream_full_weights(model.named_parameters()):
+                self.engine.update_weights(bucket)
+            return
         if self.cfg.model.lora.enabled:
             named: Iterator[tuple[str, torch.Tensor]] = _merged_lora_weights(model)
         else:
@@ -564,7 +668,14 @@ class Trainer:
 
     # ------------------------------------------------------------------------------------------
     def evaluate(self, *, step: int, label: str | None = None) -> dict[str, float]:
-        """Greedy held-out evaluation: exact-call accuracy, outcome and reasoning rewards, format rate."""
+        """Greedy held-out evaluation: exact-call accuracy, outcome and reasoning rewards, format rate.
+        Under torchrun rank 0 evaluates with its engine; the others wait for its result."""
+        if not self.dist.is_main:
+            return dict(self.dist.broadcast(None))
+        values = self._evaluate(step=step, label=label)
+        return dict(self.dist.broadcast(values))
+
+    def _evaluate(self, *, step: int, label: str | None) -> dict[str, float]:
         start = time.perf_counter()
         trajectories = self.eval_loop.run(self.eval_tasks, samples_per_task=1, seed=0)
         outcome = score_outcomes(trajectories, self.tasks_by_id, kind=self.cfg.reward.kind)
@@ -612,21 +723,35 @@ class Trainer:
         }
         self.state.rng = capture_rng()
         self.state.config = self.cfg.model_dump(mode="json")
-        path = self.checkpoints.save(
-            step,
-            model=self.model,
-            tokenizer=self.tokenizer,
-            state=self.state,
-            optimizer=optimizer or self.optimizer,
-            scheduler=self.scheduler,
-        )
+        if self.dist.launched:
+            path = self.checkpoints.save_sharded(
+                step,
+                model=self.model,
+                tokenizer=self.tokenizer,
+                state=self.state,
+                optimizer=optimizer or self.optimizer,
+                scheduler=self.scheduler,
+                ctx=self.dist,
+            )
+        else:
+            path = self.checkpoints.save(
+                step,
+                model=self.model,
+                tokenizer=self.tokenizer,
+                state=self.state,
+                optimizer=optimizer or self.optimizer,
+                scheduler=self.scheduler,
+            )
         logger.info("checkpoint: %s", path)
         return path
 
     def finish(self, evals: Mapping[str, dict[str, float]]) -> None:
-        """Summary table, plot and summary.json; release the engine, sandbox and judge."""
+        """Summary table, plot and summary.json (rank 0); release the engine, sandbox and judge."""
         from awpo.train.tracking import read_metrics
 
+        if not self.dist.is_main:
+            self.close()
+            return
         rows = [(stage, evals[stage]) for stage in STAGES if stage in evals]
         if rows:
             print_table(summary_table(rows, SUMMARY_COLUMNS, title="held-out evaluation"))
@@ -667,6 +792,30 @@ def _step_line(step: int, total: int, values: Mapping[str, float]) -> str:
         f"old-logp {g('time/old_logprobs_s'):.1f}s  adv {g('time/advantages_s') * 1e3:.2f}ms  "
         f"update {g('time/update_s'):.1f}s  sync {g('time/sync_s'):.2f}s"
     )
+
+
+def _check_distributed_config(cfg: TrainConfig, ctx: dp.DistContext) -> None:
+    """What a torchrun job cannot do (yet) is refused before anything loads."""
+    dp.check_divisible(cfg.rollout.prompts_per_step, ctx.world_size)
+    if not ctx.launched:
+        return
+    if cfg.model.lora.enabled:
+        raise ConfigError(
+            "model.lora.enabled under torchrun: LoRA with FSDP2 is not supported yet; train LoRA on one rank"
+        )
+    if cfg.warmup.enabled:
+        raise ConfigError(
+            "warmup.enabled under torchrun: the supervised warm-up runs on one process; run `awpo sft` first and "
+            "point model.name_or_path at its checkpoint, or set warmup.enabled=false"
+        )
+
+
+def _seed_everything(seed: int, torch_threads: int) -> None:
+    """Seed torch and NumPy; set torch's CPU threads when asked."""
+    if torch_threads:
+        torch.set_num_threads(torch_threads)
+    torch.manual_seed(seed)
+    np.random.seed(seed % 2**32)
 
 
 def _with_lora(model: Any, cfg: TrainConfig, adapter_dir: Path | None) -> Any:
