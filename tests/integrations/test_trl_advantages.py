@@ -31,7 +31,9 @@ def test_golden_weighted_outcome_sum() -> None:
     # Ro = 2 * a + 0.5 * b; b's None counts as "does not apply" (TRL's convention); two groups of 2
     roles = RewardRoles(names=("a", "b"), outcome=(0, 1), weights=(2.0, 0.5), judge=None)
     rewards = np.array([[1.0, 0.0], [0.0, NAN], [1.0, 1.0], [1.0, 1.0]])
-    got = step_advantages(rewards, roles, 2, AdvantageSettings(estimator="grpo"), outcome_range([(0, 1), (0, 1)], [2, 0.5]))
+    got = step_advantages(
+        rewards, roles, 2, AdvantageSettings(estimator="grpo"), outcome_range([(0, 1), (0, 1)], [2, 0.5])
+    )
     np.testing.assert_array_equal(got.outcome, [2.0, 0.0, 2.5, 2.5])
     # group 1: mu = 1, sd = 1 -> Ao = +-1 / (1 + 1e-6); group 2 ties -> 0 (ALGORITHM.md §1)
     np.testing.assert_allclose(got.advantage, [1 / (1 + 1e-6), -1 / (1 + 1e-6), 0.0, 0.0], rtol=0, atol=1e-15)

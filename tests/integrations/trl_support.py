@@ -3,26 +3,19 @@
 from __future__ import annotations
 
 import json
-import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: tiny_model
-
 with warnings.catch_warnings():  # TRL warns at import (vLLM 0.32 > its tested 0.31; torch.jit deprecations)
     warnings.simplefilter("ignore")
-    import trl  # noqa: F401
+    import trl
     from trl.trainer.grpo_trainer import GRPOTrainer  # noqa: F401
 
-from tiny_model import make_tiny_model  # noqa: E402
 
-TOOL_ANSWER = {"tool_calls": [{"name": "calculate", "arguments": {"expression": "2+3"}}]}
-TOOL_CALL_TEXT = (
-    '<think>add two and three</think>\n<tool_call>\n{"name": "calculate", "arguments": {"expression": "2+3"}}\n'
-    "</tool_call>"
-)
+TOOL_ANSWER = {"tool_calls": [{"name": "add", "arguments": {"a": 2, "b": 3}}]}
+TOOL_CALL_TEXT = '<think>sum</think>\n<tool_call>\n{"name": "add", "arguments": {"a": 2, "b": 3}}\n</tool_call>'
 
 
 def qwen_template() -> str:
@@ -30,22 +23,56 @@ def qwen_template() -> str:
     return (Path(trl.__file__).parent / "chat_templates" / "qwen2_5.jinja").read_text()
 
 
-def tool_calling_model(path: Path, prompts: Sequence[list[dict[str, str]]], steps: int = 150) -> Path:
-    """The tiny test model, taught (a few seconds of supervised steps) to answer every prompt with
-    `TOOL_CALL_TEXT`, with TRL's Qwen2.5 chat template; saved to `path`."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+def _tokenizer(corpus: Sequence[str]) -> Any:
+    """A byte-level BPE tokenizer trained on `corpus` (so the long tool prompt is a few dozen tokens)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
 
-    make_tiny_model(path)
-    tok = AutoTokenizer.from_pretrained(path)
-    tok.chat_template = qwen_template()
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+    tok = Tokenizer(models.BPE(unk_token=None))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+    trainer = trainers.BpeTrainer(
+        vocab_size=3000, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+    )
+    tok.train_from_iterator(list(corpus) * 20, trainer)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>")
+    fast.chat_template = qwen_template()
+    return fast
+
+
+def tool_calling_model(
+    path: Path, prompts: Sequence[list[dict[str, str]]], tools: Sequence[Any] | None = None, steps: int = 150
+) -> Path:
+    """A tiny Llama with TRL's Qwen2.5 chat template, taught (seconds of supervised steps) to answer every
+    prompt, rendered with `tools` as TRL renders it, with `TOOL_CALL_TEXT`; saved to `path`."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    probe = _tokenizer(["x"])
+    rendered = [probe.apply_chat_template(m, tools=tools, add_generation_prompt=True, tokenize=False) for m in prompts]
+    tok = _tokenizer([*rendered, TOOL_CALL_TEXT, "<tool_response>\n5\n</tool_response>"])
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=len(tok),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=4096,
+        eos_token_id=tok.eos_token_id,
+        pad_token_id=tok.pad_token_id,
+        bos_token_id=tok.eos_token_id,
+    )
+    model = LlamaForCausalLM(config)
     target = tok(TOOL_CALL_TEXT + tok.eos_token, add_special_tokens=False)["input_ids"]
     rows = []
     for messages in prompts:
-        prompt = tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=True, return_dict=False)
+        prompt = tok.apply_chat_template(
+            messages, tools=tools, add_generation_prompt=True, tokenize=True, return_dict=False
+        )
         rows.append((list(prompt), list(target)))
-    torch.manual_seed(0)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-2)
     model.train()
     for _ in range(steps):
