@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -37,12 +38,15 @@ def test_two_ranks_two_steps(model_dir: Path, tmp_path: Path) -> None:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(HERE), env.get("PYTHONPATH", "")])
     env["OMP_NUM_THREADS"] = "1"
+    with socket.socket() as sock:  # a free port for the rendezvous (port 0 hangs torchrun's static rendezvous)
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
     cmd = [
         torchrun,
         "--nproc-per-node",
         "2",
         "--master-port",
-        "0",
+        str(port),
         str(HERE / "trl_ddp_run.py"),
         str(model_dir),
         str(tmp_path),
@@ -56,10 +60,10 @@ def test_two_ranks_two_steps(model_dir: Path, tmp_path: Path) -> None:
     for step in range(2):
         a, b = (r["records"][step] for r in ranks)
         assert a["rewards"] == b["rewards"]  # both ranks see every rank's rewards
-        rewards = np.array(a["rewards"])  # (8, 2): outcome, judge
-        assert rewards.shape == (8, 2)
+        rewards = np.array(a["rewards"])  # (4, 2): outcome, judge
+        assert rewards.shape == (4, 2)
         full = advantages(
-            rewards[:, 0], rewards[:, 1], uniform_offsets(8, 4), AdvantageSettings(), outcome_range=(0, 1)
+            rewards[:, 0], rewards[:, 1], uniform_offsets(4, 4), AdvantageSettings(), outcome_range=(0, 1)
         )
         for rec in (a, b):
             assert rec["stop"] - rec["start"] == 2

@@ -29,7 +29,7 @@ outcome.reward_range = (0.0, 1.0)  # type: ignore[attr-defined]
 
 
 def judge(prompts: Any, completions: Any, completion_ids: list[list[int]], **_: Any) -> list[float | None]:
-    return [None if len(ids) % 5 == 0 else (len(ids) % 7) / 6 for ids in completion_ids]
+    return [None if sum(ids) % 5 == 0 else (sum(ids) % 7) / 6 for ids in completion_ids]
 
 
 class Recorder(AWPOTrainer):
