@@ -15,6 +15,8 @@ The tasks' tools run through TRL's own `tools=` loop, each call executed in awpo
 template has no tool support, so the script gives the tokenizer TRL's Qwen2.5 template (ChatML as
 well, with tools and a tool-call parser TRL knows). The raw model rarely emits a well-formed call (awpo's
 `awpo train` runs a supervised warm-up first): expect low rewards in a few steps; this shows the wiring.
+Measured on the shared 2-core CPU machine (2026-12-03): `--steps 1 --judge none` ran in 7 min 16 s (8
+completions of up to 96 tokens behind a long tool prompt, then TRL's tool round), reward -3, no call made.
 """
 
 from __future__ import annotations
