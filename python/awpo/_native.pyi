@@ -233,7 +233,7 @@ class AdvantageConfig:
         """`Ro_max`, the outcome reward's upper bound; default 1.0."""
     @property
     def rho(self) -> float:
-        """`rho` (§2, `reliability`): the judge's reliability `2 * AUC - 1`, used by the `reliability` gate; default 1.0."""
+        """`rho` (§2): the judge's reliability `2 * AUC - 1`, used by the `reliability` gate; default 1.0."""
     @staticmethod
     def options() -> dict[str, list[str]]:
         """The allowed spellings of each option, e.g. `{"gate": ["soft", "hard", "ratio", "off"], ...}`."""

@@ -17,8 +17,8 @@ AWPO_GATE_STD = "awpo/gate/std"
 AWPO_GATE_MIN = "awpo/gate/min"
 AWPO_GATE_MAX = "awpo/gate/max"
 AWPO_GATE_OPEN_FRAC = "awpo/gate/open_frac"  # share of groups with g > 0
-AWPO_GATE_RELIABILITY = "awpo/gate/reliability"  # the rho the gate applies (§2 `reliability`; NaN otherwise)
-AWPO_GATE_SCALE_FREE = "awpo/gate/scale_free"  # 1 when the gate ignores the judge's score scale (§2 `reliability`), else 0
+AWPO_GATE_RELIABILITY = "awpo/gate/reliability"  # the rho the gate applies (§2; NaN otherwise)
+AWPO_GATE_SCALE_FREE = "awpo/gate/scale_free"  # 1 when the gate ignores the judge's score scale (§2), else 0
 AWPO_WEIGHT_MEAN = "awpo/weight/mean"
 AWPO_WEIGHT_STD = "awpo/weight/std"
 AWPO_WEIGHT_MIN = "awpo/weight/min"
@@ -130,6 +130,9 @@ REWARD_OUTCOME_MEAN = "reward/outcome/mean"
 REWARD_OUTCOME_STD = "reward/outcome/std"
 REWARD_REASONING_MEAN = "reward/reasoning/mean"  # over the present (non-NaN) judge scores
 REWARD_OUTCOME_COMPONENT_PREFIX = "reward/outcome/"  # + component name + "/mean"
+OUTCOME_MISSING_FRAC = "awpo/outcome_missing_frac"
+"""TRL integration: rows of the step where every outcome reward function returned `None` (advantage 0,
+left out of its group)."""
 
 
 def reward_outcome_component(name: str) -> str:

@@ -118,7 +118,7 @@ def test_golden_2_gate_off() -> None:
 
 
 def test_golden_2_5_gate_reliability() -> None:
-    # ALGORITHM.md §2 (`reliability`): g = rho * (1 - sd_o / sd_max) * [sd_r > eps]
+    # ALGORITHM.md §2: g = rho * (1 - sd_o / sd_max) * [sd_r > eps]
     # RO, RR, rho = 0.6: g = 0.6 * 0.1339745962155614 = 0.08038475772933684
     out = run(RO, RR, gate="reliability", rho=0.6)
     close(out.gate, [0.08038475772933684])

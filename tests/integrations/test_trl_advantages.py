@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import trl_support  # noqa: F401  (imports TRL quietly)
 
+from awpo import metric_names as m
 from awpo.algo import AdvantageSettings, advantages, uniform_offsets
 from awpo.integrations.trl import OUTCOME_MISSING_FRAC, RewardRoles, outcome_range, step_advantages
-from awpo.train import metrics as m
 
 NAN = float("nan")
 ROLES = RewardRoles(names=("toolrl", "judge"), outcome=(0,), weights=(1.0,), judge=1)

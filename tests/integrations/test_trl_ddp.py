@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 import trl_support  # noqa: F401  (imports TRL quietly)
 
+from awpo import metric_names as m
 from awpo.algo import AdvantageSettings, advantages, uniform_offsets
-from awpo.train import metrics as m
 
 HERE = Path(__file__).resolve().parent
 

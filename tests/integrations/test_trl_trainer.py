@@ -15,6 +15,7 @@ import torch
 import trl_test_tools
 from trl_support import TOOL_ANSWER, ScriptedReward, tool_calling_model
 
+from awpo import metric_names as m
 from awpo.algo import AdvantageSettings, advantages, uniform_offsets
 from awpo.integrations.trl import (
     OUTCOME_MISSING_FRAC,
@@ -27,7 +28,6 @@ from awpo.integrations.trl import (
     sandbox_tools,
 )
 from awpo.rewards.judge import JudgeConfig
-from awpo.train import metrics as m
 
 PROMPTS = [
     [{"role": "user", "content": "What is 2+3?"}],

@@ -15,10 +15,10 @@ import pytest
 import torch
 from tiny_model import tiny_overrides
 
+from awpo import metric_names as m
 from awpo.config import load_config
 from awpo.errors import ConfigError
 from awpo.train import distributed as dp
-from awpo import metric_names as m
 from awpo.train.checkpoint import load_checkpoint
 from awpo.train.trainer import Trainer
 

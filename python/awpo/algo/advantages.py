@@ -50,7 +50,7 @@ class AdvantageBatch:
     gate_mode: str = "soft"
     """The gate mode that produced `gate` (§2; empty for estimators without a gate); `awpo/gate/scale_free`."""
     rho: float = float("nan")
-    """The judge reliability the `reliability` gate applied (§2, `reliability`); NaN for other modes."""
+    """The judge reliability the `reliability` gate applied (§2); NaN for other modes."""
 
     @property
     def n_rows(self) -> int:

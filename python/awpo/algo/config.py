@@ -46,7 +46,7 @@ class AdvantageSettings(BaseModel):
             Variance-aware gate `g` (§2). `soft`: `(1 - sd_o / sd_max) * [sd_r > tau_r]`; `hard`:
             `[sd_o <= tau_o] * [sd_r > tau_r]`; `ratio`: `sd_r' / (sd_r' + sd_o' + eps)` (stds divided by
             their range's `sd_max`, 0.5 for the judge score); `off`: `g = 1` (the ablation); `reliability`
-            (§2, `reliability`): `rho * (1 - sd_o / sd_max) * [sd_r > eps]`, independent of the judge's score scale, with the
+            (§2): `rho * (1 - sd_o / sd_max) * [sd_r > eps]`, independent of the judge's score scale, with the
             judge's calibrated reliability `rho`. In every mode a group with fewer than 2 judge scores gets
             `g = 0`. Only used by `awpo`.
         weight (`Literal["linear", "off"]`, defaults to `"linear"`):
@@ -76,7 +76,7 @@ class AdvantageSettings(BaseModel):
             The bound where `|Ao_i| <= eps`, i.e. in groups with tied outcomes (§4). `>= 0`.
         rho (`float`, defaults to `1.0`):
             The judge's reliability `2 * AUC - 1` in [0, 1], as `awpo judge calibrate` reports it; scales the
-            `reliability` gate (§2, `reliability`) and is read by no other mode.
+            `reliability` gate (§2) and is read by no other mode.
         eps (`float`, defaults to `1e-6`):
             Denominator guard and the "outcome discriminates" threshold `|Ao_i| > eps` (notation). `> 0`.
         outcome_range (`tuple[float, float]` or `None`, defaults to `None`):
@@ -98,7 +98,7 @@ class AdvantageSettings(BaseModel):
     w_floor: float = Field(0.25, ge=0.0, le=1.0, description="The share of the weight a solved prompt keeps (§3).")
     kappa: float = Field(0.5, ge=0.0, description="The reasoning term is bounded by `kappa * |Ao_i|` (§4).")
     delta0: float = Field(1.0, ge=0.0, description="The bound where `|Ao_i| <= eps` (§4).")
-    rho: float = Field(1.0, ge=0.0, le=1.0, description="The judge's reliability `2 * AUC - 1` (§2, `reliability`).")
+    rho: float = Field(1.0, ge=0.0, le=1.0, description="The judge's reliability `2 * AUC - 1` (§2).")
     eps: float = Field(1e-6, gt=0.0, description="Denominator guard and the `|Ao_i| > eps` threshold.")
     outcome_range: tuple[float, float] | None = Field(
         None, description="`[Ro_min, Ro_max]`, the outcome reward's range (§2, §3)."

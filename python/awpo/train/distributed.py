@@ -21,9 +21,9 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
+from awpo import metric_names as m
 from awpo.algo.loss import LossNormalizer, mask_counts
 from awpo.errors import ConfigError
-from awpo import metric_names as m
 
 logger = logging.getLogger(__name__)
 

@@ -195,7 +195,7 @@ fn test_golden_2_gate_needs_two_scores() {
 
 #[test]
 fn test_golden_2_5_reliability_gate() {
-    // ALGORITHM.md §2 (`reliability`): g = rho * (1 - sd_o / sd_max) * [sd_r > eps]
+    // ALGORITHM.md §2: g = rho * (1 - sd_o / sd_max) * [sd_r > eps]
     // RO, RR: sd_o = 0.4330127018922193, sd_max = 0.5, 1 - sd_o / 0.5 = 0.1339745962155614;
     // rho = 0.6: g = 0.08038475772933684
     let cfg = AdvantageConfig {

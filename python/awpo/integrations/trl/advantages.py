@@ -20,12 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from awpo import metric_names as m
 from awpo.algo.advantages import AdvantageBatch, advantages
 from awpo.algo.config import AdvantageSettings
-from awpo.train import metrics as m
-
-OUTCOME_MISSING_FRAC = "awpo/outcome_missing_frac"
-"""Rows of the step where every outcome reward function returned `None` (advantage 0, left out of its group)."""
+from awpo.metric_names import OUTCOME_MISSING_FRAC
 
 
 @dataclass(frozen=True)

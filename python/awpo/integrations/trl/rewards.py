@@ -17,10 +17,10 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from awpo.metric_names import reward_outcome_component
 from awpo.rewards import RewardKind, outcome, parse, reward_range
 from awpo.rewards.judge import Judge, JudgeConfig, JudgeItem
 from awpo.rewards.judge import metrics as jm
-from awpo.train.metrics import reward_outcome_component
 
 ANSWER_COLUMN = "task_answer"
 TOOLS_COLUMN = "task_tools"

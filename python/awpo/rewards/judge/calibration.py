@@ -16,7 +16,7 @@ Both sides are scored by the judge. Per corruption: the AUC (probability that a 
 corrupted one, over all right x corrupted pairs, ties counting 1/2), the paired accuracy (share of probes
 whose right side scores strictly higher), the score spread (std over both sides) and the mean score of each
 side. `rho = max(0, 2 * AUC - 1)` over all probes pooled is the judge's reliability (the `reliability` gate of
-ALGORITHM.md §2 (`reliability`) scales the reasoning term by it). Everything is deterministic given the seed (and the judge).
+ALGORITHM.md §2 scales the reasoning term by it). Everything is deterministic given the seed (and the judge).
 """
 
 from __future__ import annotations

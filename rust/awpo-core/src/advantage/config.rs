@@ -82,7 +82,7 @@ option_enum! {
         Ratio => "ratio",
         /// `g = 1` (still 0 in a group with fewer than 2 judge scores).
         Off => "off",
-        /// `g = rho * (1 - sd_o / sd_max) * [sd_r > eps]` (§2, `reliability`): scale-free, the judge's
+        /// `g = rho * (1 - sd_o / sd_max) * [sd_r > eps]` (§2): scale-free, the judge's
         /// calibrated reliability `rho` replaces the absolute threshold `tau_r`.
         Reliability => "reliability",
     }
@@ -147,7 +147,7 @@ pub struct AdvantageConfig {
     pub kappa: f64,
     /// `delta0` (§4): the bound where `|Ao_i| <= eps` (tied outcomes). Default `1.0`.
     pub delta0: f64,
-    /// `rho` (§2, `reliability`): the judge's reliability `2 * AUC - 1` from calibration, in `[0, 1]`; used only
+    /// `rho` (§2): the judge's reliability `2 * AUC - 1` from calibration, in `[0, 1]`; used only
     /// by the `reliability` gate. Default `1.0`.
     pub rho: f64,
     /// `eps` (notation): denominator guard and "outcome discriminates" threshold. Default `1e-6`.

@@ -158,7 +158,7 @@ pub(crate) struct GroupStats {
 /// - `hard`: `g = [sd_o <= tau_o] * [sd_r > tau_r]`
 /// - `ratio`: `g = sd_r' / (sd_r' + sd_o' + eps)`, `sd_r' = sd_r / 0.5`, `sd_o' = sd_o / sd_max`
 /// - `off`: `g = 1`
-/// - `reliability` (§2, `reliability`): `g = rho * (1 - sd_o / sd_max) * [sd_r > eps]`
+/// - `reliability` (§2): `g = rho * (1 - sd_o / sd_max) * [sd_r > eps]`
 ///
 /// and `g = 0` for every mode when fewer than 2 judge scores are present (`n_r < 2`). The result
 /// is clamped to `[0, 1]` (it only leaves it when outcomes sit in the range's round-off slack).
@@ -189,7 +189,7 @@ pub(crate) fn gate(cfg: &AdvantageConfig, gate: Gate, n_r: usize, sd_o: f64, sd_
         }
         Gate::Off => 1.0,
         Gate::Reliability => {
-            // g = rho * (1 - sd_o / sd_max) * [sd_r > eps]  (§2, `reliability`): no absolute score threshold
+            // g = rho * (1 - sd_o / sd_max) * [sd_r > eps]  (§2): no absolute score threshold
             if sd_r > cfg.eps {
                 cfg.rho * (1.0 - sd_o / cfg.sd_max())
             } else {
