@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from awpo import _native
@@ -71,7 +71,7 @@ def test_malformed_calls_are_a_value_error() -> None:
                 "name": st.sampled_from(["convert_currency", "get_rate", "other", ""]),
                 "arguments": st.dictionaries(
                     st.text(max_size=4),
-                    st.one_of(st.text(max_size=8), st.integers(), st.floats(allow_nan=False), st.booleans()),
+                    st.one_of(st.text(max_size=8), st.integers(), st.floats(), st.booleans()),
                     max_size=3,
                 ),
             }
@@ -79,6 +79,8 @@ def test_malformed_calls_are_a_value_error() -> None:
         max_size=3,
     ),
 )
+@example("", "", [{"name": "convert_currency", "arguments": {"": math.inf}}])  # JSON has no inf: scored as text
+@example("x", "y", [{"name": "get_rate", "arguments": {"a": [math.nan, {"b": -math.inf}]}}])
 def test_score_always_in_unit_interval(request_text: str, reasoning: str, calls: list[dict[str, object]]) -> None:
     item = JudgeItem([{"role": "user", "content": request_text}], TOOLS, reasoning, calls)
     scores, criteria = RubricJudgeBackend().criteria([item])

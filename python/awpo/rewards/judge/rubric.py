@@ -19,6 +19,7 @@ released.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -71,6 +72,18 @@ def _contexts(items: Sequence[JudgeItem]) -> list[str]:
     return out
 
 
+def _json_safe(value: Any) -> Any:
+    """`value` with every non-finite float written as text (`inf`, `nan`): JSON has no such numbers, and
+    the rubric compares argument values as text tokens anyway."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
 class RubricJudgeBackend:
     """Scores `JudgeItem`s with the Rust rubric (no model, no prompt).
 
@@ -86,7 +99,10 @@ class RubricJudgeBackend:
 
     def criteria(self, items: Sequence[JudgeItem]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """`(scores (N,), criteria (N, 5))` of `items`, in [0, 1]."""
-        calls = [json.dumps([call_dict(c) for c in item.calls], ensure_ascii=False, default=str) for item in items]
+        calls = [
+            json.dumps([_json_safe(call_dict(c)) for c in item.calls], ensure_ascii=False, default=str)
+            for item in items
+        ]
         return _native.rubric_scores(
             [_request(item.messages) for item in items],
             _contexts(items),
