@@ -17,7 +17,7 @@ import time
 from awpo.config import load_config
 from awpo.rewards.judge import Judge, JudgeConfig
 from awpo.rewards.judge.calibration import CORRUPTIONS, build_probes, calibrate
-from awpo.rewards.judge.cli import probe_tasks
+from awpo.train.judge_cli import probe_tasks
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ server by concurrency, and the cache-hit path.
 Baselines: `hf` batch 1 (one prompt per forward pass) for the batched `hf` judge; concurrency 1 (one
 request at a time) for the `openai` judge; a full `hf` judge call for the cache-hit path. Each bench first
 checks that its scores equal the baseline's. The judge model is SmolLM2-135M-Instruct in HF format
-(the embedded default model, `awpo.rollout.model.resolve_model_dir()`; `AWPO_BENCH_JUDGE_MODEL` names another
+(the embedded default model, `awpo.model.resolve_model_dir()`; `AWPO_BENCH_JUDGE_MODEL` names another
 directory), the built-in rubric, fp32, CPU.
 
 Torch runs with `AWPO_BENCH_TORCH_THREADS` intra-op threads (default 1): on the shared 2-core machine the
@@ -26,12 +26,12 @@ from typing import Any
 import numpy as np
 import pytest
 
+from awpo.model import resolve_model_dir
 from awpo.rewards.judge import Judge, JudgeConfig, JudgeItem, cache_key
 from awpo.rewards.judge.hf import HFJudgeBackend
 from awpo.rewards.judge.prompt import RUBRIC_VERSION
 from awpo.rewards.judge.remote import OpenAIJudgeBackend
 from awpo.rewards.judge.serve import JudgeServer
-from awpo.rollout.model import resolve_model_dir
 
 N_ITEMS = 16
 

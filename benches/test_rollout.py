@@ -32,10 +32,10 @@ import pytest
 import torch
 
 from awpo.data.schema import Task
+from awpo.model import load_model, resolve_model_dir
 from awpo.rollout.engine import SamplingParams
 from awpo.rollout.hf_engine import HFEngine
 from awpo.rollout.loop import LoopConfig, RolloutLoop, turn_seed
-from awpo.rollout.model import load_model, resolve_model_dir
 from awpo.rollout.render import Renderer
 from awpo.rollout.vllm_engine import vllm_available
 

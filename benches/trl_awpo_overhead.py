@@ -40,8 +40,8 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, PrinterCallback, T
 
 from awpo.data.generator import GeneratorConfig, generate
 from awpo.integrations.trl import AWPOConfig, AWPOTrainer, JudgeReward, OutcomeReward, task_rows
+from awpo.model import resolve_model_dir
 from awpo.rewards.judge import JudgeConfig
-from awpo.rollout.model import resolve_model_dir
 
 
 class StepClock(TrainerCallback):  # type: ignore[misc]

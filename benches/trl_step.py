@@ -63,10 +63,10 @@ import torch
 from awpo.config import load_config
 from awpo.data.schema import Task
 from awpo.metric_names import JUDGE_FAILURE_FRAC, TIME_STAGES, time_stage
+from awpo.model import load_model, resolve_model_dir
 from awpo.rewards import outcome
 from awpo.rewards.judge.prompt import JudgeItem
 from awpo.rollout.loop import Trajectory
-from awpo.rollout.model import load_model, resolve_model_dir
 from awpo.rollout.tools import SandboxTools
 from awpo.train.scoring import expected_turns, judge_items
 from awpo.train.tasks import TaskSampler

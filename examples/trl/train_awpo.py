@@ -36,8 +36,8 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from awpo.data.generator import GeneratorConfig, generate
 from awpo.integrations.trl import AWPOConfig, AWPOTrainer, JudgeReward, OutcomeReward, sandbox_tools, task_rows
 from awpo.integrations.trl import tool_names as task_tool_names
+from awpo.model import resolve_model_dir
 from awpo.rewards.judge import JudgeConfig
-from awpo.rollout.model import resolve_model_dir
 from awpo.tools import Sandbox
 from awpo.tools.builtin import all_tools
 

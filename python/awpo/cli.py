@@ -9,8 +9,8 @@ from collections.abc import Callable, Sequence
 from awpo import __version__
 from awpo.bench import cli as bench_cli
 from awpo.eval import cli as eval_cli
-from awpo.rewards.judge import cli as judge_cli
 from awpo.train import cli as train_cli
+from awpo.train import judge_cli
 
 EXIT_USAGE = 2
 

@@ -14,7 +14,7 @@ import pytest
 
 from awpo.cli import main
 from awpo.eval.bfcl import Bfcl
-from awpo.rollout.model import load_model
+from awpo.model import load_model
 from awpo.train.checkpoint import CheckpointManager, TrainerState
 
 

@@ -11,13 +11,13 @@ import pytest
 
 from awpo.errors import ModelLoadError
 from awpo.eval.model import resolve_eval_model
-from awpo.rollout.model import resolve_model_dir
+from awpo.model import resolve_model_dir
 from awpo.train.checkpoint import CheckpointManager, TrainerState
 
 
 @pytest.fixture(scope="module")
 def tiny_loaded(tiny: Path) -> tuple[Any, Any]:
-    from awpo.rollout.model import load_model
+    from awpo.model import load_model
 
     return load_model(str(tiny))
 

@@ -13,8 +13,8 @@ import pytest
 import torch
 from rollout_support import VLLM_OK, VLLM_WHY
 
+from awpo.model import load_model, resolve_model_dir
 from awpo.rollout.hf_engine import HFEngine
-from awpo.rollout.model import load_model, resolve_model_dir
 
 
 @pytest.fixture(scope="session")

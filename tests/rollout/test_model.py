@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from awpo.errors import ModelLoadError
-from awpo.rollout.model import (
+from awpo.model import (
     CONVERTED_MARKER,
     SMOLLM2_135M,
     ensure_embedded_gguf,

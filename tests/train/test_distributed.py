@@ -126,9 +126,9 @@ def test_every_rank_engine_matches_the_trainer_model_after_the_sync(
 ) -> None:
     from transformers import AutoModelForCausalLM
 
+    from awpo.model import load_model
     from awpo.rollout.engine import SamplingParams
     from awpo.rollout.hf_engine import HFEngine
-    from awpo.rollout.model import load_model
 
     _, two = runs
     aggregation = AGGREGATIONS[0]

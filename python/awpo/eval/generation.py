@@ -168,8 +168,8 @@ def load_policy(
     """
     import torch
 
+    from awpo.model import load_model, load_tokenizer
     from awpo.rollout.factory import ENGINE_KINDS, make_engine
-    from awpo.rollout.model import load_model, load_tokenizer
 
     if engine not in ENGINE_KINDS:
         raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINE_KINDS)}")

@@ -1,7 +1,7 @@
 """Which model `awpo eval` evaluates: the embedded default, a Hugging Face directory, an awpo checkpoint or
 run directory, or a GGUF file.
 
-- nothing (or `default`): the embedded default model (`awpo.rollout.model.resolve_model_dir()`);
+- nothing (or `default`): the embedded default model (`awpo.model.resolve_model_dir()`);
 - an awpo checkpoint `runs/<name>/checkpoints/step-000012/` (a Hugging Face directory plus
   `trainer_state.json`): verified against its manifest first, so a damaged checkpoint is an error that
   names the file, not a model that quietly loads half its weights;
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Literal
 
 from awpo.errors import ModelLoadError
-from awpo.rollout.model import DEFAULT_ALIASES, resolve_model_dir
+from awpo.model import DEFAULT_ALIASES, resolve_model_dir
 
 logger = logging.getLogger(__name__)
 

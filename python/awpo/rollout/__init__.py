@@ -1,12 +1,13 @@
-"""Rollouts: engines (`hf`, `vllm`), model loading, chat rendering and the multi-turn tool loop."""
+"""Rollouts: engines (`hf`, `vllm`), chat rendering and the multi-turn tool loop (model loading, re-exported
+here, is `awpo.model`)."""
 
 from __future__ import annotations
 
+from awpo.model import load_model, load_tokenizer, resolve_model_dir
 from awpo.rollout.engine import Engine, FinishReason, Generation, SamplingParams
 from awpo.rollout.factory import ENGINE_KINDS, make_engine
 from awpo.rollout.hf_engine import HFEngine
 from awpo.rollout.loop import STOP_REASONS, LoopConfig, LoopStats, RolloutLoop, StopReason, Trajectory, Turn
-from awpo.rollout.model import load_model, load_tokenizer, resolve_model_dir
 from awpo.rollout.render import DriftReport, Renderer, drift_report
 from awpo.rollout.tools import LocalTools, SandboxTools, ToolEpisode, ToolRunner
 

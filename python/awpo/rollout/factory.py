@@ -6,9 +6,9 @@ import logging
 import os
 from typing import TYPE_CHECKING, Any, Literal
 
+from awpo.model import load_model, resolve_model_dir
 from awpo.rollout.engine import Engine
 from awpo.rollout.hf_engine import HFEngine
-from awpo.rollout.model import load_model, resolve_model_dir
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase

@@ -78,7 +78,7 @@ class VLLMEngine:
     """Rollouts with an in-process `vllm.LLM`.
 
     Parameters:
-        model (`str`): a Hugging Face model directory or hub id (see `awpo.rollout.model.resolve_model_dir`;
+        model (`str`): a Hugging Face model directory or hub id (see `awpo.model.resolve_model_dir`;
             a GGUF must be converted first).
         dtype (`str`, defaults to `"auto"`): vLLM's compute dtype. `auto`: bf16 on GPUs and on CPUs with AMX,
             float32 on other CPUs.

