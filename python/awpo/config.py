@@ -191,14 +191,15 @@ class WarmupConfig(_Section):
 
         enabled (`bool`, defaults to `False`): run it before the first AWPO step (skipped on resume once done).
         steps (`int`, defaults to `30`): optimizer steps.
-        batch_size (`int`, defaults to `8`): demonstrations per step.
+        batch_size (`int`, defaults to `8`): demonstrations per step (the global batch: under torchrun each
+            rank trains on its slice of it, so the update is the one of a single process).
         lr (`float`, defaults to `5e-5`): AdamW learning rate (constant).
         max_length (`int`, defaults to `768`): longer demonstrations are skipped and counted.
     """
 
     enabled: bool = Field(False, description="Run the supervised warm-up before AWPO.")
     steps: int = Field(30, ge=1, description="Optimizer steps.")
-    batch_size: int = Field(8, ge=1, description="Demonstrations per step.")
+    batch_size: int = Field(8, ge=1, description="Demonstrations per step (global: split across torchrun ranks).")
     lr: float = Field(5e-5, gt=0.0, description="AdamW learning rate.")
     max_length: int = Field(768, ge=16, description="Longer demonstrations are skipped and counted.")
 

@@ -254,6 +254,7 @@ class Trainer:
         opt = self.cfg.trainer
         self.params = [p for p in self.model.parameters() if p.requires_grad]
         self._warmup_optimizer_state: dict[str, Any] | None = None
+        self._warmup_checkpoint: Checkpoint | None = None
         self.optimizer = torch.optim.AdamW(self.params, lr=opt.lr, betas=opt.betas, weight_decay=opt.weight_decay)
         batch = self.cfg.rollout.prompts_per_step * self.cfg.rollout.group_size
         self.total_updates = max(1, opt.steps * opt.ppo_epochs * (batch // opt.minibatch_size))
@@ -262,7 +263,11 @@ class Trainer:
     def _restore_training_state(self, checkpoint: Checkpoint) -> None:
         """Optimizer, schedule, data position and RNG states of the checkpoint being resumed."""
         tensors = checkpoint.load_training_tensors()
-        if self.dist.launched or checkpoint.sharded:
+        if self.dist.launched and checkpoint.sharded and "warmup_progress" in self.state.data_position:
+            # stopped during the warm-up: the optimizer shards are the warm-up's AdamW state (`warmup`)
+            self._warmup_checkpoint = checkpoint
+            self._restore_rank_rng(checkpoint)
+        elif self.dist.launched or checkpoint.sharded:
             self._restore_sharded(checkpoint)
         elif "warmup_progress" in self.state.data_position:
             # stopped during the warm-up: the optimizer slot holds the warm-up's AdamW state
@@ -288,6 +293,10 @@ class Trainer:
             )
             return
         load_sharded_optimizer(checkpoint, self.model, self.optimizer)
+        self._restore_rank_rng(checkpoint)
+
+    def _restore_rank_rng(self, checkpoint: Checkpoint) -> None:
+        """This rank's RNG states from a torchrun checkpoint of the same world size (else a warning)."""
         rng = checkpoint.rank_rng(self.dist.rank) if checkpoint.world_size == self.dist.world_size else None
         if rng is not None:
             restore_rng(rng)
@@ -334,7 +343,8 @@ class Trainer:
             self.state.data_position["evals"] = evals
             warmed_up_now = False
             if cfg.warmup.enabled and not self.state.data_position.get("warmup_done"):
-                if not self.warmup(should_stop=lambda: stop.requested):
+                # a signal that reached one rank stops them all
+                if not self.warmup(should_stop=lambda: self.dist.any(stop.requested)):
                     logger.warning("stopped during the warm-up; resume with --resume %s", self.out_dir)
                     self.close()
                     return evals
@@ -380,6 +390,7 @@ class Trainer:
         logger.info("warm-up: %d steps on %d demonstrations", cfg.warmup.steps, len(examples))
 
         def log(step: int, values: dict[str, float]) -> None:
+            values = dp.reduce_metrics(values, self.dist)
             logger.info(
                 "warm-up %d/%d  loss %.4f  (%.1f s)",
                 step,
@@ -395,6 +406,8 @@ class Trainer:
             progress = SftProgress.from_json(self.state.data_position["warmup_progress"])
             if self._warmup_optimizer_state:
                 optimizer.load_state_dict(self._warmup_optimizer_state)
+            elif self._warmup_checkpoint is not None:  # torchrun: the warm-up's optimizer shards
+                load_sharded_optimizer(self._warmup_checkpoint, self.model, optimizer)
             logger.info("warm-up: continuing after step %d", progress.step)
         progress = run_sft(
             self.model,
@@ -409,6 +422,7 @@ class Trainer:
             optimizer=optimizer,
             progress=progress,
             should_stop=should_stop,
+            dist=self.dist,
         )
         if progress.step < cfg.warmup.steps:
             self.state.data_position["warmup_progress"] = progress.to_json()
@@ -802,11 +816,6 @@ def _check_distributed_config(cfg: TrainConfig, ctx: dp.DistContext) -> None:
     if cfg.model.lora.enabled:
         raise ConfigError(
             "model.lora.enabled under torchrun: LoRA with FSDP2 is not supported yet; train LoRA on one rank"
-        )
-    if cfg.warmup.enabled:
-        raise ConfigError(
-            "warmup.enabled under torchrun: the supervised warm-up runs on one process; run `awpo sft` first and "
-            "point model.name_or_path at its checkpoint, or set warmup.enabled=false"
         )
 
 
