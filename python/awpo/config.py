@@ -35,7 +35,8 @@ class LoraConfig(_Section):
     Parameters:
         > Parameters that control the adapters
 
-        enabled (`bool`, defaults to `False`): train LoRA adapters instead of every weight.
+        enabled (`bool`, defaults to `False`): train LoRA adapters instead of every weight (needs PEFT:
+            `pip install 'awpo[lora]'`; also under torchrun, where the adapted policy is FSDP2-sharded).
         r (`int`, defaults to `16`): adapter rank.
         alpha (`int`, defaults to `32`): LoRA scaling numerator (`alpha / r` scales the update).
         dropout (`float`, defaults to `0.05`): dropout on the adapter input.

@@ -4,7 +4,8 @@
 Writes to OUT: `params-<aggregation>.pt` (the full parameters after the update, from rank 0),
 `metrics-<aggregation>.json` (the update's metrics, reduced across ranks),
 `greedy-<aggregation>-rank<r>.json` (each rank's engine: greedy tokens and logits after the weight sync)
-and, for the first aggregation, a checkpoint under OUT/run-<aggregation>.
+and, for the first aggregation, a checkpoint under OUT/run-<aggregation>. An `algo.loss.aggregation=`
+override runs that aggregation alone.
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ def main() -> None:
     out = Path(sys.argv[1])
     overrides = sys.argv[2:]
     ctx = dp.init_distributed()
-    for n, aggregation in enumerate(AGGREGATIONS):
+    asked = [o.split("=", 1)[1] for o in overrides if o.startswith("algo.loss.aggregation=")]
+    for n, aggregation in enumerate(asked or AGGREGATIONS):
         run = out / f"run-{aggregation}"
         cfg = load_config(None, [*overrides, f"algo.loss.aggregation={aggregation}", f"output.dir={run}"])
         trainer = Trainer(cfg, dist_ctx=ctx)

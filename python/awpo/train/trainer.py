@@ -36,7 +36,6 @@ from awpo.algo.advantages import AdvantageBatch, advantages, uniform_offsets
 from awpo.algo.loss import policy_loss
 from awpo.config import TrainConfig
 from awpo.data.schema import Task
-from awpo.errors import ConfigError
 from awpo.hardware import cpu_has_amx_bf16
 from awpo.rewards.judge import Judge
 from awpo.rollout.factory import make_engine
@@ -47,6 +46,7 @@ from awpo.rollout.tools import SandboxTools
 from awpo.tools.builtin import all_tools
 from awpo.tools.sandbox import Sandbox
 from awpo.train import distributed as dp
+from awpo.train import lora
 from awpo.train.checkpoint import (
     Checkpoint,
     CheckpointManager,
@@ -177,7 +177,8 @@ class Trainer:
         self.dtype = torch.bfloat16 if cfg.model.dtype == "bfloat16" else torch.float32
         self.model, self.tokenizer = load_model(weights_dir, dtype=self.dtype, device=self.device)
         if cfg.model.lora.enabled:
-            self.model = _with_lora(self.model, cfg, checkpoint.path if checkpoint is not None else None)
+            adapter_dir = checkpoint.path if checkpoint is not None else None
+            self.model = lora.with_lora(self.model, cfg.model.lora, seed=cfg.trainer.seed, adapter_dir=adapter_dir)
         if cfg.model.gradient_checkpointing:
             self.model.gradient_checkpointing_enable()
         update_mode(self.model)  # no dropout: updates are deterministic, so resume is exact
@@ -628,14 +629,15 @@ class Trainer:
         if self.engine_shares_policy:
             return
         model: Any = self.model
+        named: Iterator[tuple[str, torch.Tensor]] = (
+            lora.merged_weights(model)
+            if self.cfg.model.lora.enabled
+            else ((name, p.detach()) for name, p in model.named_parameters())
+        )
         if self.dist.launched:  # gathered one parameter at a time; every rank takes part
-            for bucket in dp.stream_full_weights(model.named_parameters()):
+            for bucket in dp.stream_full_weights(named):
                 self.engine.update_weights(bucket)
             return
-        if self.cfg.model.lora.enabled:
-            named: Iterator[tuple[str, torch.Tensor]] = _merged_lora_weights(model)
-        else:
-            named = ((name, p.detach()) for name, p in model.named_parameters())
         self.engine.update_weights(list(named))
 
     # ------------------------------------------------------------------------------------------
@@ -809,14 +811,8 @@ def _step_line(step: int, total: int, values: Mapping[str, float]) -> str:
 
 
 def _check_distributed_config(cfg: TrainConfig, ctx: dp.DistContext) -> None:
-    """What a torchrun job cannot do (yet) is refused before anything loads."""
+    """What a torchrun job cannot do is refused before anything loads."""
     dp.check_divisible(cfg.rollout.prompts_per_step, ctx.world_size)
-    if not ctx.launched:
-        return
-    if cfg.model.lora.enabled:
-        raise ConfigError(
-            "model.lora.enabled under torchrun: LoRA with FSDP2 is not supported yet; train LoRA on one rank"
-        )
 
 
 def _seed_everything(seed: int, torch_threads: int) -> None:
@@ -825,32 +821,3 @@ def _seed_everything(seed: int, torch_threads: int) -> None:
         torch.set_num_threads(torch_threads)
     torch.manual_seed(seed)
     np.random.seed(seed % 2**32)
-
-
-def _with_lora(model: Any, cfg: TrainConfig, adapter_dir: Path | None) -> Any:
-    try:
-        from peft import LoraConfig, PeftModel, get_peft_model
-    except ImportError as err:
-        raise ImportError("model.lora.enabled needs PEFT: pip install peft") from err
-    if adapter_dir is not None:
-        return PeftModel.from_pretrained(model, str(adapter_dir), is_trainable=True)
-    lora = cfg.model.lora
-    targets: Any = "all-linear" if lora.target_modules == ["all-linear"] else lora.target_modules
-    peft_cfg = LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout, target_modules=targets)
-    return get_peft_model(model, peft_cfg)
-
-
-def _merged_lora_weights(model: Any) -> Iterator[tuple[str, torch.Tensor]]:
-    """The base model's weights with the LoRA deltas folded in, named as in the base model."""
-    base = model.get_base_model()
-    with torch.no_grad():
-        model.merge_adapter()
-        try:
-            state = {
-                name.replace("base_layer.", ""): p.detach().clone()
-                for name, p in base.named_parameters()
-                if "lora_" not in name
-            }
-        finally:
-            model.unmerge_adapter()
-    yield from state.items()
