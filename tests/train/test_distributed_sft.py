@@ -1,6 +1,7 @@
 """The supervised warm-up under torchrun (2 ranks, gloo, the tiny model) against 1 rank at the same global
 batch: `awpo sft` run both ways must give the same parameters, the same logged metrics (written once, by
-rank 0) and the same held-out evaluation, and the 2-rank checkpoint must load with `from_pretrained`."""
+rank 0) and the same held-out evaluation, and the 2-rank checkpoint must load with `from_pretrained`.
+A signal to one rank stops the 2-rank warm-up at a step boundary, and `--resume` finishes it exactly."""
 
 from __future__ import annotations
 
@@ -19,6 +20,10 @@ from awpo import metric_names as m
 from awpo.train.checkpoint import load_checkpoint
 
 WARMUP_STEPS = 2
+
+
+def _torchrun_awpo(*args: str) -> list[str]:
+    return [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "-m", "awpo", *args]
 
 
 def _overrides(model_dir: Path, run: Path) -> list[str]:
@@ -41,17 +46,7 @@ def sft_runs(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     for cmd in (
         [sys.executable, "-m", "awpo", "sft", *_overrides(tiny_model_dir, one)],
-        [
-            sys.executable,
-            "-m",
-            "torch.distributed.run",
-            "--nproc-per-node",
-            "2",
-            "-m",
-            "awpo",
-            "sft",
-            *_overrides(tiny_model_dir, two),
-        ],
+        _torchrun_awpo("sft", *_overrides(tiny_model_dir, two)),
     ):
         done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, done.stderr[-4000:]
@@ -116,3 +111,64 @@ def test_the_two_rank_warmup_checkpoint_loads(sft_runs: tuple[Path, Path]) -> No
     loaded = AutoModelForCausalLM.from_pretrained(path).state_dict()
     for name, tensor in _final_weights(two).items():
         assert torch.equal(loaded[name], tensor), name
+
+
+def test_a_signal_to_one_rank_stops_the_warmup_and_resume_continues_it_exactly(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    import signal
+    import time
+
+    from safetensors.torch import load_file
+
+    steps = 12
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+
+    def sft(run: Path) -> list[str]:
+        overrides = [*_overrides(tiny_model_dir, run), f"warmup.steps={steps}", "eval.at_start=false"]
+        return [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc-per-node",
+            "2",
+            "-m",
+            "awpo",
+            "sft",
+            *overrides,
+        ]
+
+    reference, stopped = tmp_path / "reference", tmp_path / "stopped"
+    done = subprocess.run(sft(reference), env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    log_path = tmp_path / "stopped.stderr"
+    with log_path.open("wb") as log, subprocess.Popen(sft(stopped), env=env, stdout=log, stderr=log) as launcher:
+        deadline = time.monotonic() + 300
+        while not ((stopped / "metrics.jsonl").exists() and _sft_records(stopped)):
+            assert launcher.poll() is None, f"the run ended before its first step: {log_path.read_text()[-3000:]}"
+            assert time.monotonic() < deadline, "the warm-up never started"
+            time.sleep(0.01)
+        children = Path(f"/proc/{launcher.pid}/task/{launcher.pid}/children").read_text().split()
+        os.kill(int(children[-1]), signal.SIGTERM)  # one rank only: the other must stop with it
+        assert launcher.wait(timeout=300) == 0, log_path.read_text()[-3000:]
+    checkpoint = load_checkpoint(stopped / "checkpoints" / "step-000000")
+    progress = checkpoint.state.data_position.get("warmup_progress")
+    assert progress is not None and 0 < progress["step"] < steps, "the stop came too late to be mid-warm-up"
+
+    resumed = subprocess.run(
+        _torchrun_awpo("train", "--resume", str(stopped)),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    # the warm-up's optimizer shards, data order and RNG came back: the same weights as without the stop
+    want = load_file(str(reference / "checkpoints" / "step-000000" / "model.safetensors"))
+    got = load_file(str(stopped / "checkpoints" / "step-000000" / "model.safetensors"))
+    for name, tensor in want.items():
+        assert torch.allclose(tensor, got[name], atol=1e-6, rtol=0), name
+    assert [r[m.SFT_LOSS] for r in _sft_records(stopped)] == pytest.approx(
+        [r[m.SFT_LOSS] for r in _sft_records(reference)], rel=1e-6
+    )
