@@ -15,8 +15,9 @@ CHATML = (
 )
 
 
-def make_tiny_model(path: Path) -> Path:
-    """Write the tiny model and tokenizer into `path`; return it."""
+def make_tiny_model(path: Path, *, hidden_size: int = 32, num_attention_heads: int = 4) -> Path:
+    """Write the tiny model and tokenizer into `path`; return it. vLLM's CPU attention needs a head size
+    of at least 32 (`hidden_size / num_attention_heads`; the default's is 8)."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
@@ -35,11 +36,11 @@ def make_tiny_model(path: Path) -> Path:
     torch.manual_seed(0)
     config = LlamaConfig(
         vocab_size=fast.vocab_size if hasattr(fast, "vocab_size") else len(fast),
-        hidden_size=32,
-        intermediate_size=64,
+        hidden_size=hidden_size,
+        intermediate_size=2 * hidden_size,
         num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
+        num_attention_heads=num_attention_heads,
+        num_key_value_heads=num_attention_heads // 2,
         max_position_embeddings=4096,
         eos_token_id=fast.eos_token_id,
         pad_token_id=fast.pad_token_id,

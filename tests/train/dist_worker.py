@@ -3,8 +3,10 @@
 
 Writes to OUT: `params-<aggregation>.pt` (the full parameters after the update, from rank 0),
 `metrics-<aggregation>.json` (the update's metrics, reduced across ranks),
-`greedy-<aggregation>-rank<r>.json` (each rank's engine: greedy tokens and logits after the weight sync)
-and, for the first aggregation, a checkpoint under OUT/run-<aggregation>.
+`greedy-<aggregation>-rank<r>.json` (each rank's engine after the weight sync: greedy tokens, their
+log-probs and, for the hf engine, the last position's logits)
+and, for the first aggregation, a checkpoint under OUT/run-<aggregation>. An `algo.loss.aggregation=`
+override runs that aggregation alone.
 """
 
 from __future__ import annotations
@@ -75,7 +77,8 @@ def main() -> None:
     out = Path(sys.argv[1])
     overrides = sys.argv[2:]
     ctx = dp.init_distributed()
-    for n, aggregation in enumerate(AGGREGATIONS):
+    asked = [o.split("=", 1)[1] for o in overrides if o.startswith("algo.loss.aggregation=")]
+    for n, aggregation in enumerate(asked or AGGREGATIONS):
         run = out / f"run-{aggregation}"
         cfg = load_config(None, [*overrides, f"algo.loss.aggregation={aggregation}", f"output.dir={run}"])
         trainer = Trainer(cfg, dist_ctx=ctx)
@@ -85,11 +88,13 @@ def main() -> None:
         update_metrics = dp.reduce_metrics(update_metrics, ctx)
         trainer._sync_weights()
         probe = trainer.engine.generate(PROBE, SamplingParams(temperature=0.0, max_new_tokens=8))
-        with torch.no_grad():
-            engine_model = trainer.engine.model  # type: ignore[attr-defined]
-            logits = engine_model(torch.tensor(PROBE)).logits[0, -1].tolist()
+        engine_model = getattr(trainer.engine, "model", None)  # the hf engine's torch model (vLLM: a path)
+        logits = None
+        if isinstance(engine_model, torch.nn.Module):
+            with torch.no_grad():
+                logits = engine_model(torch.tensor(PROBE)).logits[0, -1].tolist()
         (out / f"greedy-{aggregation}-rank{ctx.rank}.json").write_text(
-            json.dumps({"tokens": probe[0].token_ids, "logits": logits})
+            json.dumps({"tokens": probe[0].token_ids, "logprobs": probe[0].logprobs, "logits": logits})
         )
         from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
 

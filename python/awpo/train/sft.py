@@ -24,7 +24,8 @@ from awpo.config import WarmupConfig
 from awpo.data.generator import demonstration
 from awpo.data.schema import Task
 from awpo.rollout.render import Renderer, ToolObservation
-from awpo.train.sequences import SequenceBatch, micro_batches, pack, token_logprobs, update_mode
+from awpo.train import distributed as dp
+from awpo.train.sequences import SequenceBatch, pack, token_logprobs, update_mode
 
 logger = logging.getLogger(__name__)
 
@@ -128,12 +129,18 @@ def run_sft(
     optimizer: torch.optim.Optimizer | None = None,
     progress: SftProgress | None = None,
     should_stop: Callable[[], bool] | None = None,
+    dist: dp.DistContext | None = None,
 ) -> SftProgress:
     """AdamW steps of token-mean cross-entropy on the assistant tokens, up to `cfg.steps`.
 
     Continues from `progress` (with the `optimizer` whose state was saved beside it) when given;
     stops early, at a step boundary, when `should_stop()` turns true. Returns the progress reached.
+
+    Under torchrun (`dist`, the model FSDP2-sharded) every rank draws the same global batch and trains on
+    its own slice of it (`_rank_rows`), so N ranks make the same update as 1 rank at the same
+    `cfg.batch_size`; `should_stop()` must then give one answer on every rank.
     """
+    ctx = dist or dp.DistContext.single()
     params = [p for p in model.parameters() if p.requires_grad]
     update_mode(model)  # no dropout; gradient checkpointing (when enabled) active
     if optimizer is None:
@@ -151,17 +158,25 @@ def run_sft(
                 order = list(range(len(examples)))
                 rng.shuffle(order)
             batch_examples.append(examples[order.pop()])
+        # every rank holds the whole batch's examples, so the global token count needs no collective
         total_tokens = sum(sum(e.mask[1:]) for e in batch_examples)
         optimizer.zero_grad(set_to_none=True)
         step_loss = 0.0
-        for rows in micro_batches(range(len(batch_examples)), micro_batch_size):
-            batch = sft_batch([batch_examples[i] for i in rows], pad_id)
+        for rows in _rank_rows(len(batch_examples), micro_batch_size, ctx):
+            # an empty micro-batch (this rank's slice is shorter) runs a zero-weight pass: every rank
+            # must run the same FSDP forwards and backwards
+            batch = sft_batch([batch_examples[i] for i in rows or [0]], pad_id)
             logp = token_logprobs(model, batch, autocast=autocast)  # (b, T-1)
-            mask = batch.mask.to(logp.device)
-            loss = -(logp * mask).sum() / max(total_tokens, 1)  # token mean over the whole batch
-            loss.backward()
+            mask = batch.mask.to(logp.device) * (1.0 if rows else 0.0)
+            loss = -(logp * mask).sum() / max(total_tokens, 1)  # token mean over the whole (global) batch
+            (loss * ctx.world_size).backward()  # FSDP averages gradients over ranks; this rank's is its share
             step_loss += float(loss.detach())
-        grad_norm = torch.nn.utils.clip_grad_norm_(params, max_grad_norm) if max_grad_norm > 0 else torch.tensor(0.0)
+        (step_loss,) = ctx.all_reduce([step_loss])
+        grad_norm = (
+            dp.full_tensor(torch.nn.utils.clip_grad_norm_(params, max_grad_norm))
+            if max_grad_norm > 0
+            else torch.tensor(0.0)
+        )
         optimizer.step()
         progress = SftProgress(step=step, order=list(order), rng=_rng_state(rng))
         if on_step is not None:
@@ -180,6 +195,15 @@ def run_sft(
             break
     optimizer.zero_grad(set_to_none=True)
     return progress
+
+
+def _rank_rows(batch_size: int, micro_batch_size: int, ctx: dp.DistContext) -> list[list[int]]:
+    """This rank's rows of a warm-up batch in micro-batches: rank r takes the contiguous slice
+    `[r * n, (r + 1) * n)` with `n = ceil(batch_size / world_size)` (the last ranks may get fewer or none);
+    every rank gets the same number of micro-batches, the missing ones empty."""
+    n_local = math.ceil(batch_size / ctx.world_size)
+    plan = dp.local_micro_batches(range(batch_size), n_local=n_local, micro_batch_size=micro_batch_size, ctx=ctx)
+    return [[ctx.rank * n_local + i for i in rows] for rows in plan]
 
 
 def make_sft_optimizer(model: torch.nn.Module, cfg: WarmupConfig) -> torch.optim.Optimizer:

