@@ -82,7 +82,9 @@ def test_no_module_imports_a_layer_above_its_own(path: Path) -> None:
 
 
 def test_the_check_sees_an_upward_import() -> None:
-    tree = ast.parse("def f():\n    from awpo.train import trainer\n    importlib.import_module('awpo.rollout.loop')\n")
+    tree = ast.parse(
+        "def f():\n    from awpo.train import trainer\n    importlib.import_module('awpo.rollout.loop')\n"
+    )
     targets = [_top(name) for _, name in _imports(tree)]
     assert targets == ["train", "rollout"]
     assert LEVEL["train"] < LEVEL["algo"] and LEVEL["rollout"] < LEVEL["rewards"]

@@ -51,7 +51,7 @@ def test_every_rank_vllm_engine_decodes_as_the_trainer_model_after_the_sync(vllm
     from transformers import AutoModelForCausalLM
 
     from awpo.rollout.hf_engine import HFEngine
-    from awpo.rollout.model import load_model
+    from awpo.model import load_model
 
     model_dir, out = vllm_run
     initial = AutoModelForCausalLM.from_pretrained(model_dir).eval()
