@@ -1,4 +1,4 @@
-"""The `awpo` command line: `awpo train | sft | eval | check | bench | judge`."""
+"""The `awpo` command line: `awpo train | sft | check | eval | ablate | bench | judge`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from awpo import __version__
+from awpo.ablate import cli as ablate_cli
 from awpo.bench import cli as bench_cli
 from awpo.eval import cli as eval_cli
 from awpo.rewards.judge import cli as judge_cli
@@ -27,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train_cli.add_parsers(sub)
     eval_cli.add_parser(sub)
+    ablate_cli.add_parser(sub)
 
     bench_cli.add_parser(sub)
     judge_cli.add_parser(sub)
