@@ -35,9 +35,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse `argv`; for commands that ask for it (`awpo ablate CONFIG --seeds 0 key=value`), dotted
+    overrides may also follow the options."""
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        if getattr(args, "overrides_anywhere", False) and all("=" in e and not e.startswith("-") for e in extra):
+            args.overrides = [*args.overrides, *extra]
+        else:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_args(parser, argv)
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE

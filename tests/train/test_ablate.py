@@ -160,3 +160,20 @@ def test_another_config_in_the_same_directory_is_refused(tiny_model_dir: Path, t
         Ablation(None, _overrides(tiny_model_dir), ["awpo", "awpo"], [0], out)
     with pytest.raises(AblationError, match="steps"):
         Ablation(None, [*_overrides(tiny_model_dir), "trainer.steps=0"], ["awpo"], [0], out)
+
+
+def test_overrides_may_follow_the_options() -> None:
+    from awpo.cli import build_parser, parse_args
+
+    argv = ["ablate", "configs/default.yaml", "trainer.lr=1e-6", "--seeds", "0,1", "trainer.steps=4", "--out", "d"]
+    args = parse_args(build_parser(), argv)
+    assert (args.config, args.overrides, args.seeds, args.out) == (
+        "configs/default.yaml",
+        ["trainer.lr=1e-6", "trainer.steps=4"],
+        "0,1",
+        "d",
+    )
+    with pytest.raises(SystemExit):
+        parse_args(build_parser(), ["ablate", "--seeds", "0", "--bogus"])
+    with pytest.raises(SystemExit):  # other commands keep the strict parse
+        parse_args(build_parser(), ["check", "configs/default.yaml", "--world-size", "1", "trainer.lr=1"])

@@ -39,7 +39,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help=f"held-out tasks, stratified over task kinds (data.eval_size; default {DEFAULT_EVAL_SIZE})",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    parser.set_defaults(handler=run_ablate)
+    parser.set_defaults(handler=run_ablate, overrides_anywhere=True)
 
 
 def run_ablate(args: argparse.Namespace) -> int:

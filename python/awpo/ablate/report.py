@@ -202,8 +202,9 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     return out
 
 
-def plot_arms(ablation: Ablation, path: Path) -> Path | None:
-    """Each arm's training curves, mean over its seeds at each step; None without matplotlib or data."""
+def plot_arms(ablation: Ablation, path: Path, results: dict[str, Any] | None = None) -> Path | None:
+    """Each arm's training curves, mean over its seeds at each step, and (from `results`) each row's held-out
+    exact-call accuracy with its 95% interval; None without matplotlib or data."""
     try:
         import matplotlib
 
@@ -221,10 +222,11 @@ def plot_arms(ablation: Ablation, path: Path) -> Path | None:
         if records:
             curves[estimator] = {name: _mean_curve(records, name) for _, name in CURVES}
     panels = [(title, name) for title, name in CURVES if any(c[name][0] for c in curves.values())]
-    if not panels:
+    accuracy = _accuracy_points(results)
+    if not panels and not accuracy:
         return None
     cols = 2
-    rows = math.ceil(len(panels) / cols)
+    rows = math.ceil((len(panels) + bool(accuracy)) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(11, 3.2 * rows), squeeze=False)
     for ax, (title, name) in zip(axes.flat, panels, strict=False):
         for estimator, by_name in curves.items():
@@ -235,7 +237,17 @@ def plot_arms(ablation: Ablation, path: Path) -> Path | None:
         ax.set_xlabel("AWPO step")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    for ax in list(axes.flat)[len(panels) :]:
+    if accuracy:
+        ax = axes.flat[len(panels)]
+        names = [name for name, _, _, _ in accuracy]
+        means = [mean for _, mean, _, _ in accuracy]
+        below = [mean - low for _, mean, low, _ in accuracy]
+        above = [high - mean for _, mean, _, high in accuracy]
+        ax.errorbar(range(len(names)), means, yerr=[below, above], fmt="o", capsize=4)
+        ax.set_xticks(range(len(names)), names, fontsize=7, rotation=15)
+        ax.set_title("held-out exact-call accuracy (95% CI)")
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(panels) + bool(accuracy) :]:
         ax.axis("off")
     seeds = ", ".join(str(s) for s in ablation.seeds)
     fig.suptitle(f"arms of the ablation (mean over seeds {seeds})", fontsize=10)
@@ -243,6 +255,16 @@ def plot_arms(ablation: Ablation, path: Path) -> Path | None:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def _accuracy_points(results: dict[str, Any] | None) -> list[tuple[str, float, float, float]]:
+    """(row, mean, ci_low, ci_high) of exact-call accuracy for the rows that have one."""
+    points = []
+    for row in (results or {}).get("rows", []):
+        acc = row["metrics"][METRICS[0][0]]
+        if all(isinstance(acc.get(k), (int, float)) for k in ("mean", "ci_low", "ci_high")):
+            points.append((str(row["name"]), float(acc["mean"]), float(acc["ci_low"]), float(acc["ci_high"])))
+    return points
 
 
 def _mean_curve(runs: Sequence[Sequence[dict[str, Any]]], name: str) -> tuple[list[int], list[float]]:
@@ -263,7 +285,7 @@ def write_results(ablation: Ablation, *, command: str, outcomes: Sequence[RunOut
     results["estimators"] = ablation.estimators
     results["seeds"] = ablation.seeds
     results["runs"] = [o.to_json() for o in outcomes]
-    plot = plot_arms(ablation, ablation.out / CURVES_PNG)
+    plot = plot_arms(ablation, ablation.out / CURVES_PNG, results)
     results["plot"] = str(plot) if plot is not None else None
     (ablation.out / RESULTS_JSON).write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
     (ablation.out / RESULTS_MD).write_text(markdown(results, command=command, outcomes=outcomes), encoding="utf-8")
