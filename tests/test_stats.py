@@ -132,3 +132,12 @@ def test_shifting_the_data_shifts_the_interval(data: list[list[float]], shift: f
     low2, high2 = bootstrap_ci([[x + shift for x in row] for row in data], resamples=300, seed=seed)
     assert low2 == pytest.approx(low + shift, abs=1e-9)
     assert high2 == pytest.approx(high + shift, abs=1e-9)
+
+
+def test_the_eval_report_prints_an_interval_beside_each_accuracy() -> None:
+    from awpo.eval.report import accuracy_ci
+
+    # 1 right of 4: the hand-checked case above, with the default 2000 replicates
+    assert accuracy_ci(1, 4) == "[0.0, 75.0]"
+    assert accuracy_ci(0, 3) == "[0.0, 0.0]"
+    assert accuracy_ci(0, 0) == "–"
