@@ -24,7 +24,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -302,4 +301,4 @@ def parse_seeds(text: str) -> list[int]:
         raise AblationError(f"awpo ablate: --seeds takes integers separated by commas, got {text!r}") from err
 
 
-__all__: Sequence[str] = ("Ablation", "AblationError", "RunOutcome", "RunPlan", "is_finished")
+__all__ = ["Ablation", "AblationError", "RunOutcome", "RunPlan", "is_finished"]
