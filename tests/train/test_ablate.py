@@ -15,6 +15,7 @@ import pytest
 from tiny_model import tiny_overrides
 
 from awpo.ablate.runner import Ablation, AblationError, RunPlan
+from awpo.cli import main
 from awpo.train.tracking import read_metrics
 
 
@@ -108,6 +109,10 @@ def test_a_killed_ablation_continues_and_reports(tiny_model_dir: Path, tmp_path:
     statuses = {r["status"] for r in json.loads((out / "results.json").read_text())["runs"]}
     assert statuses == {"skipped"}
     assert _steps(seed_dir / "grpo") == [1, 2, 3]
+
+    (out / "results.md").unlink()
+    assert main([*_ablate_cmd(tiny_model_dir, out)[3:], "--report-only"]) == 0  # reads, runs nothing
+    assert "| grpo | 1 | 6 |" in (out / "results.md").read_text()
 
 
 def test_a_crashing_arm_is_reported_and_the_others_run(

@@ -38,6 +38,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default=DEFAULT_EVAL_SIZE,
         help=f"held-out tasks, stratified over task kinds (data.eval_size; default {DEFAULT_EVAL_SIZE})",
     )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="run nothing: write results.md/.json and curves.png from the runs finished so far",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     parser.set_defaults(handler=run_ablate, overrides_anywhere=True)
 
@@ -64,7 +69,7 @@ def run_ablate(args: argparse.Namespace) -> int:
             seeds=parse_seeds(args.seeds),
             out=Path(args.out),
         )
-        outcomes = ablation.run()
+        outcomes = [] if args.report_only else ablation.run()
     except (AblationError, ConfigError) as err:
         print(err, file=sys.stderr)
         return EXIT_USAGE
