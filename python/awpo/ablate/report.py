@@ -45,7 +45,7 @@ CURVES: tuple[tuple[str, str], ...] = (
     ("training reasoning reward", m.REWARD_REASONING_MEAN),
     ("AWPO gate mean", m.AWPO_GATE_MEAN),
     ("advantage std", m.AWPO_ADVANTAGE_STD),
-    ("approx. KL (old || new)", m.POLICY_APPROX_KL),
+    ("tool calls per rollout", m.ROLLOUT_TOOL_CALLS_MEAN),
     ("generated tokens per rollout", m.ROLLOUT_GENERATED_TOKENS_MEAN),
 )
 
