@@ -93,7 +93,8 @@ class DataConfig(_Section):
         eval (`str`, defaults to `"builtin:heldout"`): held-out tasks for the progress evaluations:
             `"builtin:heldout"` (families never trained on), `"builtin:validation"` (unseen items of the
             trained families), or a JSONL file.
-        eval_size (`int`, defaults to `32`): held-out tasks per evaluation (the first N, fixed order).
+        eval_size (`int`, defaults to `32`): held-out tasks per evaluation, stratified over task kinds (kinds
+            take turns, then families within a kind; a fixed selection: `awpo.train.tasks.stratified_sample`).
         max_prompt_tokens (`int | None`, defaults to `None`): training tasks whose rendered prompt (tools
             and system prompt included) is longer are left out, counted in the log. `None`: what leaves
             one full turn inside the budget, `rollout.loop.max_total_tokens - rollout.loop.max_new_tokens`.
