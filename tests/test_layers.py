@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).parents[1] / "python" / "awpo"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("__main__", "__init__"),  # the entry point and the package's face (it re-exports `tool`)
     ("cli",),
-    ("eval",),
+    ("eval", "ablate"),
     ("train",),
     ("integrations", "bench"),
     ("config",),  # the whole training config: composes the configs of the layers below
@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("rewards",),
     ("data",),
     ("algo", "tools", "overrides"),
-    ("metric_names", "model", "errors", "hardware", "_native"),
+    ("metric_names", "model", "stats", "errors", "hardware", "_native"),
 )
 LEVEL = {name: depth for depth, names in enumerate(LAYERS) for name in names}
 

@@ -1,4 +1,4 @@
-"""The `awpo` command line: `awpo train | sft | eval | check | bench | judge`."""
+"""The `awpo` command line: `awpo train | sft | check | eval | ablate | bench | judge`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from awpo import __version__
+from awpo.ablate import cli as ablate_cli
 from awpo.bench import cli as bench_cli
 from awpo.eval import cli as eval_cli
 from awpo.train import cli as train_cli
@@ -27,15 +28,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     train_cli.add_parsers(sub)
     eval_cli.add_parser(sub)
+    ablate_cli.add_parser(sub)
 
     bench_cli.add_parser(sub)
     judge_cli.add_parser(sub)
     return parser
 
 
+def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse `argv`; for commands that ask for it (`awpo ablate CONFIG --seeds 0 key=value`), dotted
+    overrides may also follow the options."""
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        if getattr(args, "overrides_anywhere", False) and all("=" in e and not e.startswith("-") for e in extra):
+            args.overrides = [*args.overrides, *extra]
+        else:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_args(parser, argv)
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE

@@ -94,7 +94,8 @@ class DataConfig(_Section):
         eval (`str`, defaults to `"builtin:heldout"`): held-out tasks for the progress evaluations:
             `"builtin:heldout"` (families never trained on), `"builtin:validation"` (unseen items of the
             trained families), or a JSONL file.
-        eval_size (`int`, defaults to `32`): held-out tasks per evaluation (the first N, fixed order).
+        eval_size (`int`, defaults to `32`): held-out tasks per evaluation, stratified over task kinds (kinds
+            take turns, then families within a kind; a fixed selection: `awpo.train.tasks.stratified_sample`).
         max_prompt_tokens (`int | None`, defaults to `None`): training tasks whose rendered prompt (tools
             and system prompt included) is longer are left out, counted in the log. `None`: what leaves
             one full turn inside the budget, `rollout.loop.max_total_tokens - rollout.loop.max_new_tokens`.
@@ -213,11 +214,14 @@ class EvalConfig(_Section):
         > Parameters that control evaluation during training
 
         at_start (`bool`, defaults to `True`): evaluate before training (and after the warm-up).
+        at_end (`bool | None`, defaults to `None`): evaluate after the last AWPO step; `None`: as `at_start`
+            (`awpo ablate` sets `at_start=false at_end=true` for arms that start from an evaluated warm-up).
         every (`int`, defaults to `0`): also every N AWPO steps (0 = only at start, after warm-up, at end).
         max_new_tokens (`int`, defaults to `192`): per turn.
     """
 
     at_start: bool = Field(True, description="Evaluate before training and after the warm-up.")
+    at_end: bool | None = Field(None, description="Evaluate after the last AWPO step (None: as at_start).")
     every: int = Field(0, ge=0, description="Also every N AWPO steps (0 = never in between).")
     max_new_tokens: int = Field(192, ge=1, description="Tokens per turn.")
 

@@ -200,6 +200,19 @@ EVAL_REWARD_OUTCOME_MEAN = EVAL_PREFIX + REWARD_OUTCOME_MEAN
 EVAL_REWARD_REASONING_MEAN = EVAL_PREFIX + REWARD_REASONING_MEAN
 EVAL_WELL_FORMED_CALL_FRAC = EVAL_PREFIX + "well_formed_call_frac"
 EVAL_TASKS = EVAL_PREFIX + "tasks"
+CI_LOW_SUFFIX = "/ci_low"  # + to an accuracy: the low end of its 95% bootstrap interval over tasks (awpo.stats)
+CI_HIGH_SUFFIX = "/ci_high"
+EVAL_EXACT_CALL_ACC_CI_LOW = EVAL_EXACT_CALL_ACC + CI_LOW_SUFFIX
+EVAL_EXACT_CALL_ACC_CI_HIGH = EVAL_EXACT_CALL_ACC + CI_HIGH_SUFFIX
+EVAL_EXACT_CALL_ACC_CALL_TASKS_CI_LOW = EVAL_EXACT_CALL_ACC_CALL_TASKS + CI_LOW_SUFFIX
+EVAL_EXACT_CALL_ACC_CALL_TASKS_CI_HIGH = EVAL_EXACT_CALL_ACC_CALL_TASKS + CI_HIGH_SUFFIX
+EVAL_KIND_PREFIX = EVAL_EXACT_CALL_ACC + "/kind/"
+
+
+def eval_exact_call_acc_kind(kind: str) -> str:
+    """Held-out exact-call accuracy over the tasks of one `meta.kind`, e.g. `eval/exact_call_acc/kind/parallel`."""
+    return f"{EVAL_KIND_PREFIX}{_checked(kind, 'task kind')}"
+
 
 EVAL_METRICS: tuple[str, ...] = (
     EVAL_EXACT_CALL_ACC,
@@ -208,6 +221,10 @@ EVAL_METRICS: tuple[str, ...] = (
     EVAL_REWARD_REASONING_MEAN,
     EVAL_WELL_FORMED_CALL_FRAC,
     EVAL_TASKS,
+    EVAL_EXACT_CALL_ACC_CI_LOW,
+    EVAL_EXACT_CALL_ACC_CI_HIGH,
+    EVAL_EXACT_CALL_ACC_CALL_TASKS_CI_LOW,
+    EVAL_EXACT_CALL_ACC_CALL_TASKS_CI_HIGH,
     TIME_EVAL,
 )
 SFT_METRICS: tuple[str, ...] = (SFT_LOSS, SFT_GRAD_NORM, SFT_TOKENS, TIME_SFT_STEP)

@@ -50,8 +50,8 @@ def vllm_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def test_every_rank_vllm_engine_decodes_as_the_trainer_model_after_the_sync(vllm_run: tuple[Path, Path]) -> None:
     from transformers import AutoModelForCausalLM
 
-    from awpo.rollout.hf_engine import HFEngine
     from awpo.model import load_model
+    from awpo.rollout.hf_engine import HFEngine
 
     model_dir, out = vllm_run
     initial = AutoModelForCausalLM.from_pretrained(model_dir).eval()

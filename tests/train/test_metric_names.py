@@ -31,6 +31,7 @@ PATTERNS = (
     re.compile(r"^reward/outcome/[a-z0-9_]+/mean$"),  # reward_outcome_component
     re.compile(r"^rollout/finish/[a-z0-9_]+_frac$"),  # rollout_finish_frac
     re.compile(r"^parse/[a-z0-9_]+_frac$"),  # parse_failure_frac
+    re.compile(r"^eval/exact_call_acc/kind/[a-z0-9_]+$"),  # eval_exact_call_acc_kind
 )
 
 
@@ -81,6 +82,7 @@ def test_function_built_names() -> None:
     assert m.rollout_finish_frac("length_budget") == "rollout/finish/length_budget_frac"
     assert m.parse_failure_frac("malformed_json") == "parse/malformed_json_frac"
     assert m.time_stage("rollout") == "time/rollout_s"
+    assert m.eval_exact_call_acc_kind("multi_step") == "eval/exact_call_acc/kind/multi_step"
     for bad in ("", "Format", "a/b", "a b", "é"):
         with pytest.raises(ValueError, match="component name"):
             m.reward_outcome_component(bad)

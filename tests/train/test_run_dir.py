@@ -24,6 +24,8 @@ def _fill_run(run: Path) -> None:
     (run / "tensorboard" / "events.out.tfevents.1").write_bytes(b"tb")
     (run / "checkpoints" / "step-000001").mkdir(parents=True)
     (run / "checkpoints" / "step-000001" / "trainer_state.json").write_text("{}")
+    (run / "evals").mkdir()
+    (run / "evals" / "start.jsonl").write_text("{}\n")
 
 
 def test_a_fresh_run_refuses_a_directory_holding_a_run(tmp_path: Path) -> None:

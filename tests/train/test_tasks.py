@@ -68,3 +68,34 @@ def test_drop_overlong_keeps_prompts_within_the_limit_and_logs_the_count(caplog:
     assert drop_overlong(tasks, lambda t: length[t.id], max(length.values())) == tasks
     with pytest.raises(AwpoError, match="max_prompt_tokens"):
         drop_overlong(tasks, lambda t: length[t.id], min(length.values()) - 1)
+
+
+def test_eval_tasks_are_stratified_over_kinds_then_families() -> None:
+    from collections import Counter
+
+    from awpo.train.tasks import stratified_sample
+
+    def task(i: int, kind: str, family: str) -> Task:
+        return Task(
+            id=f"{kind}-{family}-{i}",
+            messages=[{"role": "user", "content": "x"}],
+            meta={"kind": kind, "family": family},
+        )
+
+    # 6 of kind a (4 in family f, 2 in g), 1 of kind b, 3 of kind c
+    tasks = [task(i, "a", "f") for i in range(4)] + [task(i, "a", "g") for i in range(2)]
+    tasks += [task(0, "b", "f")] + [task(i, "c", "g") for i in range(3)]
+    # kinds take turns a, b, c; b runs out after one; families take turns within a (f, g, f, g, f, f)
+    assert [t.id for t in stratified_sample(tasks, 6)] == ["a-f-0", "b-f-0", "c-g-0", "a-g-0", "c-g-1", "a-f-1"]
+    assert Counter(t.meta["kind"] for t in stratified_sample(tasks, 7)) == {"a": 3, "b": 1, "c": 3}
+    assert len(stratified_sample(tasks, 100)) == len(tasks)  # all of them, each once
+    assert {t.id for t in stratified_sample(tasks, 100)} == {t.id for t in tasks}
+
+
+def test_builtin_heldout_sample_covers_every_kind_evenly() -> None:
+    from collections import Counter
+
+    held = load_eval_tasks(DataConfig(eval_size=64))
+    counts = Counter(t.meta["kind"] for t in held)
+    assert len(held) == 64 and len(counts) >= 5
+    assert max(counts.values()) - min(c for c in counts.values()) <= 4  # `missing` has only 8 tasks in all

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from awpo.data.convert import JsonDict
+from awpo.stats import bootstrap_ci
 
 
 def accuracy_table(title: str, rows: Sequence[JsonDict], *, overall: float | None = None) -> Table:
@@ -18,8 +19,9 @@ def accuracy_table(title: str, rows: Sequence[JsonDict], *, overall: float | Non
     when present, `rewards` (mean outcome reward by kind)."""
     reward_kinds = sorted({k for row in rows for k in row.get("rewards", {})})
     table = Table(title=title)
-    table.add_column("category")
+    table.add_column("category", no_wrap=True)
     table.add_column("accuracy", justify="right")
+    table.add_column("95% CI", justify="right")
     table.add_column("correct / total", justify="right")
     for kind in reward_kinds:
         table.add_column(f"{kind} reward", justify="right")
@@ -30,6 +32,7 @@ def accuracy_table(title: str, rows: Sequence[JsonDict], *, overall: float | Non
         table.add_row(
             str(row["category"]),
             f"{100 * row['accuracy']:.1f}%",
+            accuracy_ci(int(row["correct"]), int(row["total"])),
             f"{row['correct']} / {row['total']}",
             *[f"{rewards[k]:.3f}" if k in rewards else "–" for k in reward_kinds],
             f"{row.get('generation_s', 0.0):.1f}",
@@ -37,8 +40,16 @@ def accuracy_table(title: str, rows: Sequence[JsonDict], *, overall: float | Non
         )
     if overall is not None:
         table.add_section()
-        table.add_row("overall (mean of categories)", f"{100 * overall:.1f}%", *[""] * (len(reward_kinds) + 3))
+        table.add_row("overall (mean of categories)", f"{100 * overall:.1f}%", *[""] * (len(reward_kinds) + 4))
     return table
+
+
+def accuracy_ci(correct: int, total: int) -> str:
+    """The 95% bootstrap interval over tasks of `correct / total` right answers (`awpo.stats`), in percent."""
+    if total <= 0:
+        return "–"
+    low, high = bootstrap_ci([[1.0] * correct + [0.0] * (total - correct)])
+    return f"[{100 * low:.1f}, {100 * high:.1f}]"
 
 
 def print_tables(report: JsonDict, console: Console | None = None) -> None:

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from awpo import metric_names as m
 from awpo.metric_names import TIME_STAGES, TIME_STEP, time_stage
+from awpo.train.eval_records import with_ci
 
 # Panels of the plot: (title, metric names). Missing metrics are skipped, so a GRPO run (no gate)
 # still gets its reward panels.
@@ -70,14 +71,16 @@ def plot_curves(records: Sequence[dict[str, Any]], path: str | Path) -> Path | N
 
 
 def summary_table(rows: Sequence[tuple[str, dict[str, float]]], columns: Sequence[str], title: str) -> Table:
-    """A table with one row per stage (e.g. start / after warm-up / after AWPO) and one column per metric."""
+    """A table with one row per stage (e.g. start / after warm-up / after AWPO) and one column per metric;
+    a metric logged with its interval (`<name>/ci_low`, `<name>/ci_high`: the accuracies) shows it as
+    `value [low, high]`."""
     table = Table(title=title)
     table.add_column("stage")
     for column in columns:
         # "eval/reward/outcome/mean" -> "reward/outcome/mean", folded rather than cut on a narrow terminal
         table.add_column(column.split("/", 1)[-1], justify="right", overflow="fold")
     for stage, values in rows:
-        table.add_row(stage, *(_fmt(values.get(c, math.nan)) for c in columns))
+        table.add_row(stage, *(with_ci(values, c) for c in columns))
     return table
 
 
@@ -128,7 +131,3 @@ def time_split_table(split: dict[str, float], *, steps: int) -> Table:
 
 def print_table(table: Table, console: Console | None = None) -> None:
     (console or Console()).print(table)
-
-
-def _fmt(value: float) -> str:
-    return "–" if not math.isfinite(value) else f"{value:.3f}"

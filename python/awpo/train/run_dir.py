@@ -17,6 +17,7 @@ import shutil
 from pathlib import Path
 
 from awpo.errors import AwpoError
+from awpo.train.eval_records import EVALS_DIR
 from awpo.train.tracking import METRICS_FILE, TENSORBOARD_DIR
 
 logger = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ logger = logging.getLogger(__name__)
 CHECKPOINTS_DIR = "checkpoints"
 SUMMARY_FILE = "summary.json"
 PLOT_FILE = "training_curves.png"
-RUN_FILES: tuple[str, ...] = (METRICS_FILE, TENSORBOARD_DIR, CHECKPOINTS_DIR, SUMMARY_FILE, PLOT_FILE)
+RUN_FILES: tuple[str, ...] = (METRICS_FILE, TENSORBOARD_DIR, CHECKPOINTS_DIR, SUMMARY_FILE, PLOT_FILE, EVALS_DIR)
 """What a run writes into its directory, and all that `--overwrite` deletes."""
 
 

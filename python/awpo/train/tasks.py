@@ -32,7 +32,7 @@ def load_train_tasks(cfg: DataConfig) -> list[Task]:
 
 
 def load_eval_tasks(cfg: DataConfig) -> list[Task]:
-    """The first `cfg.eval_size` held-out tasks of `cfg.eval`, in a fixed order."""
+    """`cfg.eval_size` held-out tasks of `cfg.eval`, stratified over task kinds (`stratified_sample`)."""
     if cfg.eval.startswith(f"{_BUILTIN}:"):
         tasks = generate(cfg.builtin).get(cfg.eval.split(":", 1)[1])
     else:
@@ -41,9 +41,37 @@ def load_eval_tasks(cfg: DataConfig) -> list[Task]:
         tasks = report.items
     if not tasks:
         raise ConfigError(f"data.eval: {cfg.eval!r} gives no tasks")
-    # spread the sample over families and kinds rather than taking one family's first tasks
-    order = sorted(range(len(tasks)), key=lambda i: (i % max(1, len(tasks) // cfg.eval_size), i))
-    return [tasks[i] for i in order[: cfg.eval_size]]
+    return stratified_sample(tasks, cfg.eval_size)
+
+
+def stratified_sample(tasks: Sequence[Task], size: int) -> list[Task]:
+    """`size` tasks (all when there are fewer) spread evenly over `meta.kind`, and within a kind over
+    `meta.family`: kinds take turns, one task each, in sorted order, and a kind that runs out drops out of
+    the rotation; within a kind the families take turns the same way, each in its given order. Every kind
+    then has an accuracy of its own (kinds get equal shares, not shares proportional to their frequency),
+    and the selection is fixed by the task list alone."""
+    by_kind: dict[str, list[Task]] = {}
+    for task in tasks:
+        by_kind.setdefault(str(task.meta.get("kind", "task")), []).append(task)
+    queues = [_round_robin(by_kind[kind], lambda t: str(t.meta.get("family", ""))) for kind in sorted(by_kind)]
+    chosen: list[Task] = []
+    while len(chosen) < size and any(queues):
+        for queue in queues:
+            if queue and len(chosen) < size:
+                chosen.append(queue.pop(0))
+    return chosen
+
+
+def _round_robin(tasks: Sequence[Task], key: Callable[[Task], str]) -> list[Task]:
+    """`tasks` reordered so that the groups of `key` (in sorted order) take turns."""
+    groups: dict[str, list[Task]] = {}
+    for task in tasks:
+        groups.setdefault(key(task), []).append(task)
+    ordered = [groups[k] for k in sorted(groups)]
+    out: list[Task] = []
+    for i in range(max(len(g) for g in ordered)):
+        out.extend(g[i] for g in ordered if i < len(g))
+    return out
 
 
 def drop_overlong(tasks: Sequence[Task], prompt_length: Callable[[Task], int], limit: int) -> list[Task]:

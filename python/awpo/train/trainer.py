@@ -56,6 +56,7 @@ from awpo.train.checkpoint import (
     load_sharded_optimizer,
     restore_rng,
 )
+from awpo.train.eval_records import EvalRecord, accuracy_metrics, with_ci, write_records
 from awpo.train.report import plot_curves, print_table, summary_table, time_split, time_split_table
 from awpo.train.scoring import exact_call_correct, judge_items, score_outcomes
 from awpo.train.sequences import SequenceBatch, micro_batches, pack, token_logprobs, update_mode
@@ -67,11 +68,11 @@ logger = logging.getLogger("awpo.train")
 
 STAGES = ("start", "after warm-up", "after AWPO")
 SUMMARY_COLUMNS = (
-    "eval/exact_call_acc",
-    "eval/exact_call_acc/call_tasks",
-    "eval/reward/outcome/mean",
-    "eval/reward/reasoning/mean",
-    "eval/well_formed_call_frac",
+    m.EVAL_EXACT_CALL_ACC,
+    m.EVAL_EXACT_CALL_ACC_CALL_TASKS,
+    m.EVAL_REWARD_OUTCOME_MEAN,
+    m.EVAL_REWARD_REASONING_MEAN,
+    m.EVAL_WELL_FORMED_CALL_FRAC,
 )
 
 
@@ -366,7 +367,7 @@ class Trainer:
                 last = step == cfg.trainer.steps
                 if cfg.eval.every and step % cfg.eval.every == 0 and not last:
                     self.evaluate(step=step)
-                if last and cfg.eval.at_start:
+                if last and (cfg.eval.at_start if cfg.eval.at_end is None else cfg.eval.at_end):
                     evals["after AWPO"] = self.evaluate(step=step, label="after AWPO")
                 stop_now = self.dist.any(stop.requested)  # a signal that reached one rank stops them all
                 if step % cfg.output.save_every == 0 or last or stop_now:
@@ -698,36 +699,43 @@ class Trainer:
         trajectories = self.eval_loop.run(self.eval_tasks, samples_per_task=1, seed=0)
         outcome = score_outcomes(trajectories, self.tasks_by_id, kind=self.cfg.reward.kind)
         judged = self.judge.score(judge_items(trajectories, self.tasks_by_id))
-        correct = [exact_call_correct(t, self.tasks_by_id[t.task_id]) for t in trajectories]
-        calls_expected = [bool(self.tasks_by_id[t.task_id].answer.tool_calls) for t in trajectories]
-        expect_calls = [t for t, wanted in zip(trajectories, calls_expected, strict=True) if wanted]
-        well_formed = [bool(t.turns) and t.turns[0].failure == "ok" for t in expect_calls]
+        records = [
+            _eval_record(t, self.tasks_by_id[t.task_id], float(o), float(r))
+            for t, o, r in zip(trajectories, outcome.total, judged.scores, strict=True)
+        ]
+        write_records(self.out_dir, label or f"step-{step:06d}", records)
+        present = judged.scores[~np.isnan(judged.scores)]
         # A model that never calls a tool is right on every abstention task: the accuracy on the tasks
         # that need calls shows what the training taught.
-        correct_on_calls = [ok for ok, wanted in zip(correct, calls_expected, strict=True) if wanted]
-        present = judged.scores[~np.isnan(judged.scores)]
+        well_formed = [r.well_formed for r in records if r.expects_calls]
         values = {
-            "eval/exact_call_acc": float(np.mean(correct)),
-            "eval/exact_call_acc/call_tasks": float(np.mean(correct_on_calls)) if correct_on_calls else math.nan,
-            "eval/reward/outcome/mean": float(np.mean(outcome.total)),
-            "eval/reward/reasoning/mean": float(np.mean(present)) if present.size else math.nan,
-            "eval/well_formed_call_frac": float(np.mean(well_formed)) if well_formed else math.nan,
-            "eval/tasks": float(len(trajectories)),
-            "time/eval_s": time.perf_counter() - start,
+            **accuracy_metrics(records),
+            m.EVAL_REWARD_OUTCOME_MEAN: float(np.mean(outcome.total)),
+            m.EVAL_REWARD_REASONING_MEAN: float(np.mean(present)) if present.size else math.nan,
+            m.EVAL_WELL_FORMED_CALL_FRAC: float(np.mean(well_formed)) if well_formed else math.nan,
+            m.EVAL_TASKS: float(len(trajectories)),
+            m.TIME_EVAL: time.perf_counter() - start,
         }
         for name, comp in outcome.components.items():
-            values[f"eval/{m.reward_outcome_component(name)}"] = float(np.mean(comp))
+            values[f"{m.EVAL_PREFIX}{m.reward_outcome_component(name)}"] = float(np.mean(comp))
         self.tracker.log(step, values)
+        kinds = "  ".join(
+            f"{name.removeprefix(m.EVAL_KIND_PREFIX)} {value:.2f}"
+            for name, value in values.items()
+            if name.startswith(m.EVAL_KIND_PREFIX)
+        )
         logger.info(
-            "eval (%s): exact-call acc %.3f (%.3f on tasks that need calls), outcome %.3f, reasoning %.3f, "
-            "well-formed calls %.3f (%.0f s)",
+            "eval (%s, %d tasks): exact-call acc %s (%s on tasks that need calls; 95%% CI over tasks), outcome %.3f, "
+            "reasoning %.3f, well-formed calls %.3f (%.0f s)\n  by kind: %s",
             label or f"step {step}",
-            values["eval/exact_call_acc"],
-            values["eval/exact_call_acc/call_tasks"],
-            values["eval/reward/outcome/mean"],
-            values["eval/reward/reasoning/mean"],
-            values["eval/well_formed_call_frac"],
-            values["time/eval_s"],
+            len(records),
+            with_ci(values, m.EVAL_EXACT_CALL_ACC),
+            with_ci(values, m.EVAL_EXACT_CALL_ACC_CALL_TASKS),
+            values[m.EVAL_REWARD_OUTCOME_MEAN],
+            values[m.EVAL_REWARD_REASONING_MEAN],
+            values[m.EVAL_WELL_FORMED_CALL_FRAC],
+            values[m.TIME_EVAL],
+            kinds,
         )
         return values
 
@@ -793,6 +801,22 @@ class Trainer:
         self.judge.close()
         self.engine.close()
         self.sandbox.close()
+
+
+def _eval_record(trajectory: Trajectory, task: Task, outcome: float, reasoning: float) -> EvalRecord:
+    """One held-out task's result (`awpo.train.eval_records`)."""
+    expects_calls = bool(task.answer.tool_calls)
+    well_formed = float(bool(trajectory.turns) and trajectory.turns[0].failure == "ok") if expects_calls else math.nan
+    return EvalRecord(
+        id=task.id,
+        kind=str(task.meta.get("kind", "task")),
+        family=str(task.meta.get("family", "")),
+        expects_calls=expects_calls,
+        correct=exact_call_correct(trajectory, task),
+        outcome=outcome,
+        reasoning=reasoning,
+        well_formed=well_formed,
+    )
 
 
 _HISTORY_KEYS = (m.REWARD_OUTCOME_MEAN, m.REWARD_REASONING_MEAN, m.AWPO_GATE_MEAN, m.POLICY_LOSS, m.TIME_STEP)
