@@ -39,7 +39,7 @@ from awpo.integrations.trl import tool_names as task_tool_names
 from awpo.model import resolve_model_dir
 from awpo.rewards.judge import JudgeConfig
 from awpo.tools import Sandbox
-from awpo.tools.builtin import all_tools
+from awpo.tools.builtin import FAMILIES, all_tools
 
 
 def main() -> None:
@@ -94,7 +94,8 @@ def main() -> None:
         use_vllm=a.vllm is not None,
         vllm_mode=a.vllm or "colocate",
     )
-    with Sandbox(all_tools([f for f in families if f in _TOOL_FAMILIES])) as sandbox:
+    # the task families whose tool module has the same name (not python -> python_exec, calendar -> calendar_tools)
+    with Sandbox(all_tools([f for f in families if f in FAMILIES])) as sandbox:
         trainer = AWPOTrainer(
             model,
             rewards,
@@ -114,33 +115,6 @@ def main() -> None:
                 "tools/call_frequency",
             )
             print({k: row.get(k) for k in ("step", *keys)})
-
-
-_TOOL_FAMILIES = {
-    "calculator",
-    "units",
-    "dates",
-    "kvstore",
-    "weather",
-    "currency",
-    "flights",
-    "hotels",
-    "mail",
-    "todo",
-    "notes",
-    "shopping",
-    "stocks",
-    "recipes",
-    "translate",
-    "geometry",
-    "stats",
-    "strings",
-    "maps",
-    "sports",
-    "movies",
-    "timezones",
-    "nutrition",
-}  # task families whose tool module has the same name (python -> python_exec, calendar -> calendar_tools)
 
 
 if __name__ == "__main__":
