@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -749,25 +750,18 @@ class Trainer:
         }
         self.state.rng = capture_rng()
         self.state.config = self.cfg.model_dump(mode="json")
-        if self.dist.launched:
-            path = self.checkpoints.save_sharded(
-                step,
-                model=self.model,
-                tokenizer=self.tokenizer,
-                state=self.state,
-                optimizer=optimizer or self.optimizer,
-                scheduler=self.scheduler,
-                ctx=self.dist,
-            )
-        else:
-            path = self.checkpoints.save(
-                step,
-                model=self.model,
-                tokenizer=self.tokenizer,
-                state=self.state,
-                optimizer=optimizer or self.optimizer,
-                scheduler=self.scheduler,
-            )
+        # under torchrun every rank writes its optimizer shards; one process writes one file
+        save: Callable[..., Path] = (
+            partial(self.checkpoints.save_sharded, ctx=self.dist) if self.dist.launched else self.checkpoints.save
+        )
+        path = save(
+            step,
+            model=self.model,
+            tokenizer=self.tokenizer,
+            state=self.state,
+            optimizer=optimizer or self.optimizer,
+            scheduler=self.scheduler,
+        )
         logger.info("checkpoint: %s", path)
         return path
 
