@@ -100,6 +100,10 @@ class DataConfig(_Section):
             and system prompt included) is longer are left out, counted in the log. `None`: what leaves
             one full turn inside the budget, `rollout.loop.max_total_tokens - rollout.loop.max_new_tokens`.
             Held-out tasks are never dropped.
+        balance (`Literal["none", "kind"]`, defaults to `"none"`): how training visits the tasks. `none`: a
+            seeded permutation each epoch, each kind as often as it occurs. `kind`: the task kinds
+            (`meta.kind`: single call, parallel, abstention, ...) take turns, so rare kinds are visited as
+            often as common ones, as in the stratified held-out sample (`awpo.train.tasks.TaskSampler`).
         builtin (`GeneratorConfig`, defaults to `GeneratorConfig()`): options of the built-in generator.
     """
 
@@ -108,6 +112,7 @@ class DataConfig(_Section):
     eval: str = Field("builtin:heldout", description="Held-out tasks for the progress evaluations.")
     eval_size: int = Field(32, ge=1, description="Held-out tasks per evaluation.")
     max_prompt_tokens: int | None = Field(None, ge=1, description="Longest training prompt kept (tokens).")
+    balance: Literal["none", "kind"] = Field("none", description="`kind`: task kinds take turns in training.")
     builtin: GeneratorConfig = Field(default_factory=GeneratorConfig, description="Built-in generator options.")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from awpo.config import DataConfig
@@ -33,6 +35,46 @@ def test_state_round_trip_resumes_the_same_order() -> None:
     assert [t.id for t in a.next(6)] == [t.id for t in b.next(6)]
     with pytest.raises(ValueError, match="same data settings"):
         TaskSampler(_tasks(3), seed=1).load_state(a.state())
+
+
+def _kinded(counts: dict[str, int]) -> list[Task]:
+    return [
+        Task(id=f"{kind}{i}", messages=[{"role": "user", "content": kind}], meta={"kind": kind})
+        for kind, n in counts.items()
+        for i in range(n)
+    ]
+
+
+def test_balanced_kinds_take_turns_and_rare_kinds_repeat() -> None:
+    tasks = _kinded({"single": 6, "irrelevance": 2, "missing": 1})
+    sampler = TaskSampler(tasks, seed=0, balance_kinds=True)
+    epoch = [str(t.meta["kind"]) for t in sampler.next(18)]  # an epoch: 6 rounds of the 3 kinds
+    for r in range(6):
+        assert sorted(epoch[3 * r : 3 * r + 3]) == ["irrelevance", "missing", "single"]
+    ids = [t.id for t in TaskSampler(tasks, seed=0, balance_kinds=True).next(18)]
+    singles = [i for i in ids if i.startswith("single")]
+    assert sorted(singles) == [f"single{i}" for i in range(6)]  # the largest kind once each
+    assert sorted(i for i in ids if i.startswith("irrelevance")) == ["irrelevance0"] * 3 + ["irrelevance1"] * 3
+    assert ids.count("missing0") == 6
+
+
+def test_balanced_sampler_resumes_exactly_and_refuses_a_mismatched_setting() -> None:
+    tasks = _kinded({"single": 5, "parallel": 3, "missing": 2})
+    a = TaskSampler(tasks, seed=4, balance_kinds=True)
+    a.next(17)  # into the second epoch (15 per epoch)
+    b = TaskSampler(tasks, seed=4, balance_kinds=True)
+    b.load_state(a.state())
+    assert [t.id for t in a.next(20)] == [t.id for t in b.next(20)]
+    with pytest.raises(ValueError, match=r"data\.balance"):
+        TaskSampler(tasks, seed=4).load_state(a.state())
+
+
+def test_unbalanced_order_is_unchanged_by_the_balance_option() -> None:
+    """`balance_kinds=False` keeps the plain permutation, so existing runs resume in the same order."""
+    tasks = _kinded({"single": 4, "missing": 3})
+    expected = list(range(7))
+    random.Random(2 * 1_000_003).shuffle(expected)
+    assert [t.id for t in TaskSampler(tasks, seed=2).next(7)] == [tasks[i].id for i in expected]
 
 
 def test_builtin_train_and_heldout_tasks_are_disjoint_families() -> None:

@@ -94,21 +94,42 @@ def drop_overlong(tasks: Sequence[Task], prompt_length: Callable[[Task], int], l
 
 
 class TaskSampler:
-    """Visits tasks in a fresh seeded permutation each epoch; `state()` makes resume exact."""
+    """Visits tasks in a fresh seeded order each epoch; `state()` makes resume exact.
 
-    def __init__(self, tasks: Sequence[Task], seed: int) -> None:
+    `balance_kinds=False`: each epoch is a permutation of the tasks, so a kind is visited as often as it
+    occurs. `balance_kinds=True` (`data.balance: kind`): the kinds (`meta.kind`) take turns, each round in
+    a fresh seeded order, and a kind that runs out starts a fresh permutation of its own tasks; an epoch
+    is as many rounds as the largest kind has tasks. Every kind is then visited equally often, rare ones
+    (abstentions) repeating more, as in the stratified held-out sample (`stratified_sample`).
+    """
+
+    def __init__(self, tasks: Sequence[Task], seed: int, *, balance_kinds: bool = False) -> None:
         if not tasks:
             raise ValueError("TaskSampler needs at least one task")
         self.tasks = list(tasks)
         self.seed = seed
+        self.balance_kinds = balance_kinds
         self.epoch = 0
         self.index = 0
         self._order = self._permutation(0)
 
     def _permutation(self, epoch: int) -> list[int]:
+        rng = random.Random(self.seed * 1_000_003 + epoch)
         order = list(range(len(self.tasks)))
-        random.Random(self.seed * 1_000_003 + epoch).shuffle(order)
-        return order
+        if not self.balance_kinds:
+            rng.shuffle(order)
+            return order
+        by_kind: dict[str, list[int]] = {}
+        for i in order:
+            by_kind.setdefault(str(self.tasks[i].meta.get("kind", "task")), []).append(i)
+        kinds = sorted(by_kind)
+        rounds = max(len(ids) for ids in by_kind.values())
+        streams = {kind: _cycled_permutation(by_kind[kind], rounds, rng) for kind in kinds}
+        balanced: list[int] = []
+        for r in range(rounds):
+            rng.shuffle(kinds)
+            balanced.extend(streams[kind][r] for kind in kinds)
+        return balanced
 
     def next(self, n: int) -> list[Task]:
         """The next `n` tasks (crossing into the next epoch when needed)."""
@@ -123,7 +144,12 @@ class TaskSampler:
         return out
 
     def state(self) -> dict[str, Any]:
-        return {"epoch": self.epoch, "index": self.index, "n_tasks": len(self.tasks)}
+        return {
+            "epoch": self.epoch,
+            "index": self.index,
+            "n_tasks": len(self.tasks),
+            "balance_kinds": self.balance_kinds,
+        }
 
     def load_state(self, state: dict[str, Any]) -> None:
         if state.get("n_tasks") != len(self.tasks):
@@ -131,6 +157,18 @@ class TaskSampler:
                 f"the checkpoint was trained on {state.get('n_tasks')} tasks, this config gives {len(self.tasks)}; "
                 "resume with the same data settings"
             )
+        if bool(state.get("balance_kinds", False)) != self.balance_kinds:
+            raise ValueError("the checkpoint was trained with another data.balance; resume with the same settings")
         self.epoch = int(state["epoch"])
         self.index = int(state["index"])
         self._order = self._permutation(self.epoch)
+
+
+def _cycled_permutation(ids: Sequence[int], length: int, rng: random.Random) -> list[int]:
+    """`length` items of `ids`: fresh shuffles of it, one after the other (the last one cut short)."""
+    out: list[int] = []
+    while len(out) < length:
+        block = list(ids)
+        rng.shuffle(block)
+        out.extend(block)
+    return out[:length]

@@ -252,7 +252,8 @@ class Trainer:
         )
         self.eval_tasks = load_eval_tasks(cfg.data)
         self.tasks_by_id: dict[str, Task] = {t.id: t for t in self.train_tasks + self.eval_tasks}
-        self.sampler = TaskSampler(self.train_tasks, cfg.trainer.seed)  # the same global order on every rank
+        # the same global order on every rank
+        self.sampler = TaskSampler(self.train_tasks, cfg.trainer.seed, balance_kinds=cfg.data.balance == "kind")
 
     def _build_optimizer(self) -> None:
         """AdamW over the trainable parameters and its LR schedule over every update of the run."""
