@@ -1,5 +1,6 @@
 """Judge calibration (issue 14): probes are deterministic and really corrupted; the rubric judge reaches
-AUC >= 0.85 on every corruption; a constant judge sits at AUC 0.5 and gets the near-chance warning."""
+AUC >= 0.85 on every corruption but `unwarranted_call`, which it cannot see (REWARDS.md); a constant judge
+sits at AUC 0.5 and gets the near-chance warning."""
 
 from __future__ import annotations
 
@@ -40,20 +41,28 @@ def test_probes_are_deterministic_and_differ(tasks) -> None:  # type: ignore[no-
             assert changed[1] and p.right.reasoning == p.wrong.reasoning
         if p.kind == "contradicted_tool":
             assert {c["name"] for c in p.right.calls} != {c["name"] for c in p.wrong.calls}
+        if p.kind == "unwarranted_call":  # an abstention task answered with an argued call
+            assert changed == (True, True) and not p.right.calls and len(p.wrong.calls) == 1
+            assert p.wrong.calls[0]["name"] in p.wrong.reasoning
     assert build_probes(tasks, pairs_per_kind=10, seed=4) != a
 
 
-def test_rubric_judge_reaches_target_auc_on_every_corruption(tasks) -> None:  # type: ignore[no-untyped-def]
+def test_rubric_judge_reaches_target_auc_on_every_corruption_it_can_see(tasks) -> None:  # type: ignore[no-untyped-def]
     probes = build_probes(tasks, pairs_per_kind=24, seed=0)
     with Judge.from_config(JudgeConfig(backend="rubric")) as judge:
         report = calibrate(judge, probes, seed=0)
     assert [k.kind for k in report.kinds] == list(CORRUPTIONS)
     for k in report.kinds:
+        if k.kind == "unwarranted_call":
+            # only no-call tasks make this probe (23 among the candidates here); reference-free rules cannot
+            # tell that no offered tool fits: both sides are coherent and grounded
+            assert k.pairs == 23 and k.auc == 0.5 and k.right_mean == k.wrong_mean, k
+            continue
         assert k.pairs == 24
         assert k.auc >= TARGET_AUC, k
         assert k.right_mean > k.wrong_mean
     assert report.rho == pytest.approx(2 * report.auc - 1)
-    assert report.warnings == []
+    assert report.warnings == ["near chance on unwarranted_call: the judge does not see these faults"]
     assert report.failures == 0
 
 

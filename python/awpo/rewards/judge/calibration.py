@@ -10,7 +10,10 @@ and a corrupted copy of it; the corruptions (`CORRUPTIONS`):
 - `contradicted_tool`: the one call to a tool the reasoning names goes to another offered tool it does not name;
 - `boilerplate`: one generic text, the same for every task;
 - `contradicts_calls`: the calls are dropped although the reasoning plans them, or, where the right answer is
-  no call, a call is made although the reasoning argues against any.
+  no call, a call is made although the reasoning argues against any;
+- `unwarranted_call`: where the right answer is no call (irrelevance, missing parameter), an offered tool is
+  called with reasoning that argues for it, consistently (the fault a tool-use policy learns when a reward
+  pays for calling: the reasoning and the call agree, but the request gives no grounds for the call).
 
 Both sides are scored by the judge. Per corruption: the AUC (probability that a right item scores above a
 corrupted one, over all right x corrupted pairs, ties counting 1/2), the paired accuracy (share of probes
@@ -42,6 +45,7 @@ CORRUPTIONS: tuple[str, ...] = (
     "contradicted_tool",
     "boilerplate",
     "contradicts_calls",
+    "unwarranted_call",
 )
 
 NEAR_CHANCE_AUC = 0.6
@@ -230,6 +234,15 @@ def _contradicts_calls(item: JudgeItem) -> JudgeItem | None:
     return replace(item, calls=[{"name": names[0], "arguments": {}}], answer=None)
 
 
+def _unwarranted_call(item: JudgeItem, task: Task, rng: Random) -> JudgeItem | None:
+    names = _tool_names(item)
+    if item.calls or not names:
+        return None
+    tool = rng.choice(names)
+    reasoning = f'The user asks "{_request(task)}". {tool} does this, so I will call {tool}.'
+    return replace(item, reasoning=reasoning, calls=[{"name": tool, "arguments": {}}], answer=None)
+
+
 def build_probes(tasks: Sequence[Task], *, pairs_per_kind: int = 24, seed: int = 0) -> list[Probe]:
     """Paired probes of every corruption kind, at most `pairs_per_kind` each, deterministic by `seed`.
 
@@ -264,8 +277,10 @@ def build_probes(tasks: Sequence[Task], *, pairs_per_kind: int = 24, seed: int =
                 wrong = _contradicted_tool(item, kind_rng)
             elif kind == "boilerplate":
                 wrong = replace(item, reasoning=BOILERPLATE)
-            else:
+            elif kind == "contradicts_calls":
                 wrong = _contradicts_calls(item)
+            else:
+                wrong = _unwarranted_call(item, task, kind_rng)
             if wrong is None or wrong == item:
                 continue
             probes.append(Probe(kind, task.id, item, wrong))
