@@ -9,11 +9,10 @@ from collections.abc import Callable, Sequence
 from awpo import __version__
 from awpo.ablate import cli as ablate_cli
 from awpo.bench import cli as bench_cli
+from awpo.errors import EXIT_USAGE
 from awpo.eval import cli as eval_cli
 from awpo.train import cli as train_cli
 from awpo.train import judge_cli
-
-EXIT_USAGE = 2
 
 Handler = Callable[[argparse.Namespace], int]
 

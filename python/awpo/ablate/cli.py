@@ -7,11 +7,8 @@ import logging
 import shlex
 import sys
 
-from awpo.errors import ConfigError
+from awpo.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, ConfigError
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 DEFAULT_EVAL_SIZE = 64
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-EXIT_OK = 0
-EXIT_USAGE = 2
+from awpo.errors import EXIT_OK, EXIT_USAGE
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -19,15 +19,12 @@ from rich.progress import (
 )
 
 from awpo.data.convert import JsonDict
-from awpo.errors import AwpoError
+from awpo.errors import EXIT_FAILED, EXIT_USAGE, AwpoError
 
 if TYPE_CHECKING:
     from awpo.eval.bfcl import Bfcl
     from awpo.eval.decode import Decoder
     from awpo.eval.generation import EvalPolicy
-
-EXIT_USAGE = 2
-EXIT_FAILURE = 1
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -107,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
         return _run(args, console)
     except (AwpoError, ValueError, ImportError) as e:  # ImportError: --engine vllm without vllm
         console.print(f"awpo eval: {e}", style="red", markup=False, soft_wrap=True)
-        return EXIT_USAGE if isinstance(e, ValueError) and not isinstance(e, AwpoError) else EXIT_FAILURE
+        return EXIT_USAGE if isinstance(e, ValueError) and not isinstance(e, AwpoError) else EXIT_FAILED
 
 
 def _run(args: argparse.Namespace, console: Console) -> int:
@@ -179,7 +176,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         console.print(
             f"[red]{len(disagreements)} verdicts differ from the official bfcl evaluate: {disagreements[:10]}[/red]"
         )
-        return EXIT_FAILURE
+        return EXIT_FAILED
     return 0
 
 

@@ -7,11 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from awpo.errors import ConfigError
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
+from awpo.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, ConfigError
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

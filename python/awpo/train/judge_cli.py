@@ -11,11 +11,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from awpo.errors import ConfigError
+from awpo.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, ConfigError
 
-EXIT_OK = 0
-EXIT_WEAK = 1
-EXIT_USAGE = 2
+EXIT_WEAK = EXIT_FAILED  # the judge falls short of TARGET_AUC on some corruption
 
 logger = logging.getLogger("awpo.judge")
 
