@@ -35,6 +35,7 @@ def _overrides(model_dir: Path, run: Path) -> list[str]:
         "trainer.micro_batch_size=1",
         "rollout.loop.max_total_tokens=1400",  # the held-out prompts fit: the evaluation generates
         "eval.at_start=true",
+        "algo.loss.beta=0.05",  # a KL reference: the warm-up's result is gathered into it and written once
     ]
 
 
@@ -111,6 +112,20 @@ def test_the_two_rank_warmup_checkpoint_loads(sft_runs: tuple[Path, Path]) -> No
     loaded = AutoModelForCausalLM.from_pretrained(path).state_dict()
     for name, tensor in _final_weights(two).items():
         assert torch.equal(loaded[name], tensor), name
+
+
+def test_the_two_rank_warmup_anchors_the_kl_reference_as_one_rank(sft_runs: tuple[Path, Path]) -> None:
+    from safetensors.torch import load_file
+
+    from awpo.train.run_dir import REFERENCE_POLICY_FILE
+
+    one, two = sft_runs
+    want, got = load_file(str(one / REFERENCE_POLICY_FILE)), load_file(str(two / REFERENCE_POLICY_FILE))
+    assert sorted(want) == sorted(got)
+    final = _final_weights(two)
+    for name, tensor in got.items():
+        assert torch.allclose(tensor, want[name], atol=1e-5, rtol=0), name
+        assert torch.equal(tensor, final[name]), name  # the gathered policy after the warm-up
 
 
 def test_a_signal_to_one_rank_stops_the_warmup_and_resume_continues_it_exactly(

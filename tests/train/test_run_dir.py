@@ -26,6 +26,7 @@ def _fill_run(run: Path) -> None:
     (run / "checkpoints" / "step-000001" / "trainer_state.json").write_text("{}")
     (run / "evals").mkdir()
     (run / "evals" / "start.jsonl").write_text("{}\n")
+    (run / "reference_policy.safetensors").write_bytes(b"weights")
 
 
 def test_a_fresh_run_refuses_a_directory_holding_a_run(tmp_path: Path) -> None:

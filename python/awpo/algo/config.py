@@ -188,7 +188,8 @@ class LossSettings(BaseModel):
         > Parameters that control the KL penalty
 
         beta (`float`, defaults to `0.0`):
-            Weight of the per-token KL to the reference policy; `0` (the default) turns the penalty off.
+            Weight of the per-token KL to the reference policy (the policy RL starts from: the warm-up's
+            result, else the initial model); `0` (the default) turns the penalty off.
         kl_estimator (`Literal["k1", "k2", "k3"]`, defaults to `"k3"`):
             Estimator of KL(policy || reference) from `log_r = logp_ref - logp`: `k1 = -log_r`,
             `k2 = log_r^2 / 2`, `k3 = exp(log_r) - 1 - log_r` (Schulman's low-variance, non-negative one).

@@ -25,7 +25,17 @@ logger = logging.getLogger(__name__)
 CHECKPOINTS_DIR = "checkpoints"
 SUMMARY_FILE = "summary.json"
 PLOT_FILE = "training_curves.png"
-RUN_FILES: tuple[str, ...] = (METRICS_FILE, TENSORBOARD_DIR, CHECKPOINTS_DIR, SUMMARY_FILE, PLOT_FILE, EVALS_DIR)
+REFERENCE_POLICY_FILE = "reference_policy.safetensors"
+"""The KL reference policy's weights, written after the warm-up (`awpo.train.reference`)."""
+RUN_FILES: tuple[str, ...] = (
+    METRICS_FILE,
+    TENSORBOARD_DIR,
+    CHECKPOINTS_DIR,
+    SUMMARY_FILE,
+    PLOT_FILE,
+    EVALS_DIR,
+    REFERENCE_POLICY_FILE,
+)
 """What a run writes into its directory, and all that `--overwrite` deletes."""
 
 

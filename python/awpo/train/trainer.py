@@ -58,6 +58,7 @@ from awpo.train.checkpoint import (
     restore_rng,
 )
 from awpo.train.eval_records import EvalRecord, accuracy_metrics, with_ci, write_records
+from awpo.train.reference import REFERENCE_POLICY_FILE, anchor_reference, load_reference, save_reference
 from awpo.train.report import plot_curves, print_table, summary_table, time_split, time_split_table
 from awpo.train.scoring import exact_call_correct, judge_items, score_outcomes
 from awpo.train.sequences import SequenceBatch, micro_batches, pack, token_logprobs, update_mode
@@ -239,8 +240,9 @@ class Trainer:
         self.overlap_judge = cfg.judge.backend != "hf" or self.device.type == "cuda"
         self.reference: torch.nn.Module | None = None
         if cfg.algo.loss.beta > 0:
-            self.reference, _ = load_model(self.source_dir, dtype=self.dtype, device=self.device)
-            self.reference.requires_grad_(False)
+            # the policy RL starts from (ALGORITHM.md §5): after a finished warm-up, its weights as written then
+            anchored = self.out_dir / REFERENCE_POLICY_FILE if self.state.data_position.get("warmup_done") else None
+            self.reference = load_reference(self.source_dir, anchored, dtype=self.dtype, device=self.device)
 
     def _load_tasks(self) -> None:
         """Training tasks (too-long prompts left out), held-out tasks and the training-task sampler."""
@@ -436,6 +438,7 @@ class Trainer:
             return False
         self.state.data_position.pop("warmup_progress", None)
         self._sync_weights()
+        self._anchor_reference()
         return True
 
     # ------------------------------------------------------------------------------------------
@@ -629,21 +632,34 @@ class Trainer:
         metrics["train/skipped_updates"] = float(skipped)
         return metrics, old_seen
 
-    def _sync_weights(self) -> None:
-        """Push the policy's weights to the rollout engine (nothing to do when it samples from the policy)."""
-        if self.engine_shares_policy:
-            return
+    def _full_weights(self) -> Iterator[list[tuple[str, torch.Tensor]]]:
+        """The policy's full weights, named as in the base model (a LoRA adapter merged in), in buckets. Under
+        torchrun they are gathered one parameter at a time: every rank must consume the whole stream."""
         model: Any = self.model
         named: Iterator[tuple[str, torch.Tensor]] = (
             lora.merged_weights(model)
             if self.cfg.model.lora.enabled
             else ((name, p.detach()) for name, p in model.named_parameters())
         )
-        if self.dist.launched:  # gathered one parameter at a time; every rank takes part
-            for bucket in dp.stream_full_weights(named):
-                self.engine.update_weights(bucket)
+        if self.dist.launched:
+            yield from dp.stream_full_weights(named)
+        else:
+            yield list(named)
+
+    def _sync_weights(self) -> None:
+        """Push the policy's weights to the rollout engine (nothing to do when it samples from the policy)."""
+        if self.engine_shares_policy:
             return
-        self.engine.update_weights(list(named))
+        for bucket in self._full_weights():
+            self.engine.update_weights(bucket)
+
+    def _anchor_reference(self) -> None:
+        """Make the warm-up's result the KL reference (ALGORITHM.md §5) and write it for `--resume`."""
+        if self.reference is None:
+            return
+        anchor_reference(self.reference, self._full_weights())
+        if self.dist.is_main:
+            save_reference(self.reference, self.out_dir / REFERENCE_POLICY_FILE)
 
     # ------------------------------------------------------------------------------------------
     def _step_metrics(
