@@ -127,6 +127,7 @@ def emitted(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> d
         "warmup.steps=1",
         "algo.loss.dual_clip=true",
         "algo.loss.beta=0.01",
+        "reward.kind=toolrl",  # its components (format, correctness) are checked below, whatever the default
     ]
     trainer = Trainer(load_config(None, overrides))  # type: ignore[arg-type]
     sft: dict[str, float] = {}
@@ -156,7 +157,7 @@ def test_a_real_step_emits_every_listed_step_metric(emitted: dict[str, dict[str,
     for item, names in m.SECTION_7:
         absent = [n for n in names if n not in step and n not in m.LOSS_METRICS_TIS]
         assert not absent, f"docs/ALGORITHM.md §7 '{item}' not logged: {absent}"
-    for component in ("format", "correctness"):  # the default reward, toolrl
+    for component in ("format", "correctness"):  # toolrl, set in the fixture
         assert m.reward_outcome_component(component) in step
     assert any(k.startswith("parse/") for k in step) and any(k.startswith("rollout/finish/") for k in step)
     for name in (m.REWARD_OUTCOME_MEAN, m.AWPO_ADVANTAGE_STD, m.POLICY_KL, m.TIME_STEP, m.TRAIN_LR):
