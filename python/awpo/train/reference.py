@@ -3,7 +3,7 @@
 The KL term anchors the policy to where RL started: the warm-up's result when the warm-up runs, else the
 initial model (`model.name_or_path`). The warm-up's weights exist only in memory when RL starts, so they are
 copied into the reference then (`anchor_reference`) and written once into the run directory
-(`REFERENCE_POLICY_FILE`), from which `--resume` loads them: a resumed run keeps the same anchor.
+(`awpo.train.run_dir.REFERENCE_POLICY_FILE`), from which `--resume` loads them: a resumed run keeps the same anchor.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from safetensors.torch import load_file, save_file
 
 from awpo.errors import AwpoError
 from awpo.model import load_model
-from awpo.train.run_dir import REFERENCE_POLICY_FILE
 
 
 class ReferencePolicyError(AwpoError):
@@ -73,4 +72,4 @@ def save_reference(reference: torch.nn.Module, path: Path) -> None:
     os.replace(tmp, path)
 
 
-__all__ = ["REFERENCE_POLICY_FILE", "ReferencePolicyError", "anchor_reference", "load_reference", "save_reference"]
+__all__ = ["ReferencePolicyError", "anchor_reference", "load_reference", "save_reference"]

@@ -58,8 +58,9 @@ from awpo.train.checkpoint import (
     restore_rng,
 )
 from awpo.train.eval_records import EvalRecord, accuracy_metrics, with_ci, write_records
-from awpo.train.reference import REFERENCE_POLICY_FILE, anchor_reference, load_reference, save_reference
+from awpo.train.reference import anchor_reference, load_reference, save_reference
 from awpo.train.report import plot_curves, print_table, summary_table, time_split, time_split_table
+from awpo.train.run_dir import REFERENCE_POLICY_FILE
 from awpo.train.scoring import exact_call_correct, judge_items, score_outcomes
 from awpo.train.sequences import SequenceBatch, micro_batches, pack, token_logprobs, update_mode
 from awpo.train.sft import SftProgress, build_examples, make_sft_optimizer, run_sft
